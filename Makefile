@@ -1,0 +1,31 @@
+# The two set-up commands (README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+ISSUE  ?= issues/2011-q1
+
+.PHONY: demo test bench preview clean
+
+# Creates the virtual environment and installs everything (system packages too).
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	sh scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)     ## build the sample issue into build/2011-q1/
+	$(BIN)/newsletter build $(ISSUE)
+
+test: $(STAMP)     ## the whole test suite
+	$(BIN)/pytest -q
+
+bench: $(STAMP)    ## build time and peak memory of the sample (see scripts/bench.py)
+	$(BIN)/python scripts/bench.py $(ISSUE)
+
+preview: demo      ## README thumbnails: docs/pages.png from the sample's PDF
+	$(BIN)/python scripts/preview.py build/2011-q1 docs/pages.png
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,269 @@
+"""Stage 4 — composition: articles, photos and back page into one HTML document.
+
+This is where a newsletter's *flow* is decided: which photos, pull quotes and boxes go
+between which paragraphs of an article. Everything that must sit in the two-column flow is
+emitted as a direct child of the article's column container (WeasyPrint spans only direct
+children, issue #980), in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import re
+
+from markupsafe import Markup, escape
+
+from . import __version__
+from .articles import Article, markdown_parser, read_text, render_blocks
+from .errors import Problems
+from .layouts import Layout
+from .manifest import Manifest, Photo
+
+FONT_STYLES = {  # layout.yaml font file keys -> (font-weight, font-style)
+    "regular": ("400", "normal"), "italic": ("400", "italic"),
+    "medium": ("500", "normal"), "medium-italic": ("500", "italic"),
+    "semibold": ("600", "normal"), "semibold-italic": ("600", "italic"),
+    "bold": ("700", "normal"), "bold-italic": ("700", "italic"),
+    "black": ("900", "normal"), "black-italic": ("900", "italic"),
+}
+
+
+@dataclass
+class FlowItem:
+    """One piece of an article's column flow: a text block, photo, quote or box."""
+
+    kind: str  # block | photo | quote | box
+    html: Markup | None = None
+    photo: dict | None = None
+    quote: dict | None = None
+    box: dict | None = None
+    span: bool = False
+
+
+@dataclass
+class Edition:
+    """What differs between editions of one issue (print shop, email, proof)."""
+
+    name: str = "proof"
+    bleed_mm: float = 0.0
+    marks: bool = False
+    image_urls: dict = field(default_factory=dict)  # original path -> prepared file URI
+
+
+def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
+                 problems: Problems, edition: Edition | None = None) -> str:
+    """Render the whole issue to one HTML string with the layout's templates."""
+    edition = edition or Edition()
+    md = markdown_parser(manifest.issue.language)
+    inline = lambda text: Markup(md.renderInline(text)) if text else None  # noqa: E731
+
+    def photo_view(photo: Photo) -> dict:
+        return {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
+                "credit": photo.credit, "alt": photo.alt or "", "placement": photo.placement,
+                "file": Path(photo.file).name}
+
+    def article_view(article: Article) -> dict:
+        return {
+            "id": f"art-{article.id}", "kind": article.kind, "title": inline(article.title),
+            "plain_title": article.title, "kicker": article.kicker,
+            "deck": inline(article.deck), "byline": article.byline,
+            "new_page": article.new_page, "span": article.span,
+            "top_photos": [photo_view(p) for p in article.photos if p.placement == "top"],
+            "flow": _flow(article, photo_view, article_view, inline),
+            "signature": article.signature,
+        }
+
+    views = [article_view(a) for a in articles]
+    by_id = {a.id: a for a in articles}
+    cover = None
+    if manifest.cover:
+        c = manifest.cover
+        teasers = []
+        for t in c.teasers:
+            target = by_id.get(t.article)
+            if target:
+                teasers.append({"id": f"art-{target.id}", "title": inline(target.title),
+                                "text": inline(t.text or target.deck or "")})
+        cover = {"url": _image_url(Path(c.image), edition), "caption": inline(c.caption),
+                 "credit": c.credit, "alt": c.alt or c.caption or "", "focus": c.focus,
+                 "teasers": teasers}
+    contents = manifest.contents or _default_contents()
+    context = {
+        "nl": manifest.newsletter, "issue": manifest.issue, "m": manifest,
+        "issue_label": manifest.issue_label, "lang": manifest.issue.language,
+        "doc_title": f"{manifest.newsletter.title} — {manifest.issue_label}",
+        "subject": f"{manifest.newsletter.title}, {manifest.issue.period}",
+        "generator": f"newsletter-pdf {__version__}",
+        "date": manifest.issue.date.isoformat(),
+        "articles": views, "cover": cover, "contents": contents,
+        "logo": _optional_url(manifest.newsletter.logo, edition),
+        "logo_on_dark": _optional_url(manifest.newsletter.logo_on_dark or
+                                      manifest.newsletter.logo, edition),
+        "back": _back_page(manifest, md, problems, inline),
+        "footer_contact": manifest.footer.contact_line if manifest.footer else "",
+        "stylesheets": [p.as_uri() for p in layout.stylesheet_paths()],
+        "head_css": Markup(_head_css(manifest, layout, edition)),
+        "edition": edition, "options": layout.options,
+    }
+    env = layout.jinja_env()
+    env.filters["contact_link"] = contact_link
+    template = env.get_template("issue.html")
+    return template.render(**context)
+
+
+EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+WEB = re.compile(r"^(https?://)?(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.I)
+PHONE = re.compile(r"^\+?[\d ()./-]{6,}$")
+
+
+def contact_link(value: str) -> Markup:
+    """A contact detail as a link: mailto:, https:// or tel: — or plain text."""
+    text = escape(value)
+    if EMAIL.match(value):
+        return Markup(f'<a href="mailto:{text}">{text}</a>')
+    if PHONE.match(value):
+        return Markup(f'<a href="tel:{escape(re.sub(r"[^+0-9]", "", value))}">{text}</a>')
+    if WEB.match(value):
+        href = value if value.lower().startswith("http") else f"https://{value}"
+        return Markup(f'<a href="{escape(href)}">{text}</a>')
+    return Markup(text)
+
+
+def _default_contents():
+    from .manifest import Contents
+    return Contents(title="In this issue", place="cover")
+
+
+def _image_url(path: Path, edition: Edition) -> str:
+    return edition.image_urls.get(str(path), path.resolve().as_uri())
+
+
+def _optional_url(path, edition: Edition) -> str | None:
+    return _image_url(Path(path), edition) if path else None
+
+
+def paragraph_slots(article: Article) -> list[int]:
+    """Index into ``article.blocks`` after which the Nth paragraph ends (N = 1…)."""
+    return [i for i, b in enumerate(article.blocks) if b.tag == "p"]
+
+
+def _flow(article: Article, photo_view, article_view, inline) -> list[FlowItem]:
+    """Interleave text blocks with photos, pull quotes and boxes."""
+    slots = paragraph_slots(article)
+    n = len(slots)
+    inserts: dict[int, list[FlowItem]] = {}
+
+    def place(after: int | None, default: int, item: FlowItem) -> None:
+        para = default if after is None else after
+        para = max(0, min(para, n))
+        index = slots[para - 1] if para > 0 and slots else -1
+        if para >= n and article.blocks:
+            index = len(article.blocks) - 1
+        # Never split a lead-in paragraph from the list or table it introduces.
+        while 0 <= index < len(article.blocks) - 1 and \
+                article.blocks[index + 1].tag not in ("p", "h2", "h3"):
+            index += 1
+        inserts.setdefault(index, []).append(item)
+
+    column = [p for p in article.photos if p.placement == "column"]
+    for k, photo in enumerate(column):
+        default = round((k + 1) * n / (len(column) + 1)) or 1
+        place(photo.after, default, FlowItem("photo", photo=photo_view(photo)))
+    for photo in (p for p in article.photos if p.placement == "span"):
+        place(photo.after, max(1, n // 2), FlowItem("photo", photo=photo_view(photo), span=True))
+    paragraphs = [b.text for b in article.blocks if b.tag == "p"]
+    for k, quote in enumerate(article.pull_quotes):
+        default = max(1, round(n * (k + 1) / (len(article.pull_quotes) + 2)))
+        # A quote set right beside its own sentence reads as a misprint: keep it two
+        # paragraphs away from where it occurs.
+        source = next((i + 1 for i, text in enumerate(paragraphs)
+                       if _squash(quote.text) in _squash(text)), None)
+        if source is not None:
+            default = source + 2 if source + 2 <= n else max(1, source - 2)
+        place(quote.after, default, FlowItem("quote", quote={
+            "text": inline(quote.text), "attribution": quote.attribution}))
+    for box in article.boxes:
+        place(box.after, n, FlowItem("box", box=article_view(box), span=box.span))
+    flow: list[FlowItem] = inserts.get(-1, [])
+    for i, block in enumerate(article.blocks):
+        flow.append(FlowItem("block", html=Markup(block.html)))
+        flow.extend(inserts.get(i, []))
+    return flow
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text).lower()
+
+
+def _back_page(manifest: Manifest, md, problems: Problems, inline) -> dict | None:
+    back = manifest.back_page
+    if back is None:
+        return None
+    sections = []
+    for section in back.sections:
+        if section.file:
+            text = read_text(Path(section.file), problems)
+            if text is None:
+                continue
+            from .articles import split_front_matter
+            fm_node, body, line = split_front_matter(text, Path(section.file), problems)
+            title = section.title or (fm_node.title if fm_node else None)
+            blocks = render_blocks(md, body, line, Path(section.file), problems)
+        else:
+            title = section.title
+            blocks = render_blocks(md, section.text or "", 1, manifest.path, problems)
+        sections.append({"title": inline(title), "html": Markup("".join(b.html for b in blocks))})
+    return {"sections": sections, "contact": back.contact, "credits": back.credits}
+
+
+def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
+    """@font-face rules, brand custom properties and the page size for this issue."""
+    lines = []
+    dirs = layout.font_dirs(manifest.folder)
+    for role, spec in (layout.fonts or {}).items():
+        family = spec.get("family", role)
+        for style_key, relative in (spec.get("files") or {}).items():
+            weight, style = FONT_STYLES.get(style_key, ("400", "normal"))
+            path = next((d / relative for d in dirs if (d / relative).is_file()), None)
+            if path is None:
+                continue  # reported by check_fonts()
+            lines.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
+                         f"font-weight: {weight}; font-style: {style}; }}")
+    colours = dict(layout.colours or {})
+    if manifest.newsletter.colours:
+        for key in ("primary", "accent", "tint", "ink"):
+            value = getattr(manifest.newsletter.colours, key)
+            if value:
+                colours[key] = value
+    props = " ".join(f"--brand-{k}: {v};" for k, v in colours.items())
+    families = " ".join(f'--font-{role}: "{spec.get("family", role)}", '
+                        f'{spec.get("fallback", "serif")};'
+                        for role, spec in (layout.fonts or {}).items())
+    lines.append(f":root {{ {props} {families} }}")
+    size = "A4" if manifest.issue.page_size == "A4" else "letter"
+    page = f"@page {{ size: {size};"
+    if edition.bleed_mm:
+        page += f" bleed: {edition.bleed_mm}mm;"
+    if edition.marks:
+        page += " marks: crop;"
+    lines.append(page + " }")
+    return "\n".join(lines)
+
+
+def check_fonts(manifest: Manifest, layout: Layout, problems: Problems) -> None:
+    """Every font file the layout names must exist on the font search path."""
+    dirs = layout.font_dirs(manifest.folder)
+    for role, spec in (layout.fonts or {}).items():
+        for style_key, relative in (spec.get("files") or {}).items():
+            if not any((d / relative).is_file() for d in dirs):
+                problems.error(f"font file {relative} ({role} {style_key}) not found in "
+                               f"{', '.join(str(d) for d in dirs)}; add it or change the "
+                               "layout's fonts", file=layout.chain[0] / "layout.yaml",
+                               key=f"fonts.{role}.files.{style_key}")
+
+
+def today() -> dt.date:
+    return dt.date.today()

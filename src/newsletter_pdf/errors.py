@@ -1,0 +1,106 @@
+"""The small exception tree and the problem report shared by every stage.
+
+A *problem* is one thing wrong with the user's input, located as precisely as we can
+(`file:line:column: key.path: message`). Stages collect problems instead of raising on
+the first one, so the user sees everything at once; :class:`ValidationError` carries the
+whole list. Anything deriving from :class:`NewsletterError` is a user-facing error: the
+CLI prints its message and exits with :attr:`exit_code`, without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem with the user's input (an error or a warning)."""
+
+    message: str
+    file: Path | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    key: str = ""
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = display_path(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        key = f"{self.key}: " if self.key else ""
+        prefix = "warning: " if self.warning else ""
+        return f"{where}{prefix}{key}{self.message}"
+
+
+def display_path(path: Path) -> str:
+    """A path as the user will recognise it: relative to the working directory if inside."""
+    path = Path(path)
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # other drive on Windows
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+class NewsletterError(Exception):
+    """Base of every error that is the user's to fix; printed without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(NewsletterError):
+    """The command line itself is wrong (exit code 2)."""
+
+    exit_code = 2
+
+
+class ValidationError(NewsletterError):
+    """One or more problems were found in the issue's sources."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = [p for p in problems if not p.warning]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RenderError(NewsletterError):
+    """WeasyPrint could not lay the issue out or write the PDF."""
+
+
+class Problems:
+    """An accumulator of problems; :meth:`raise_if_errors` aborts once, with all of them."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, message: str, **where) -> None:
+        self.items.append(Problem(message, **where))
+
+    def warn(self, message: str, **where) -> None:
+        self.items.append(Problem(message, warning=True, **where))
+
+    def extend(self, other: "Problems | list[Problem]") -> None:
+        self.items.extend(other.items if isinstance(other, Problems) else other)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if not p.warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.warning]
+
+    def raise_if_errors(self, strict: bool = False) -> None:
+        """Raise :class:`ValidationError` if there are errors (or warnings, when strict)."""
+        if strict and self.warnings:
+            raise ValidationError(
+                [Problem(p.message, p.file, p.line, p.column, p.key) for p in self.items]
+            )
+        if self.errors:
+            raise ValidationError(self.items)

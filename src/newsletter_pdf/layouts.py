@@ -1,0 +1,141 @@
+"""Stage 3 — layouts: folders of Jinja2 templates and CSS, found on a search path.
+
+A layout is a folder holding ``layout.yaml`` (small defaults: fonts, colours, stylesheets,
+``extends:``), ``templates/`` and ``css/``. It is looked up in the issue's own
+``layouts/`` folder, then the user's folder (``$NEWSLETTER_LAYOUTS`` or
+``~/.local/share/newsletter-pdf/layouts``), then the built-in ones. A layout that
+``extends`` another inherits everything and overrides what it provides: a template block
+(``{% extends "!newsletter/article.html" %}``) or one stylesheet of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from .errors import Problems
+from .manifest import Manifest
+
+LAYOUT_FILE = "layout.yaml"
+KNOWN_KEYS = {"name", "description", "extends", "stylesheets", "fonts", "colours", "options"}
+
+
+def data_dir(name: str) -> Path:
+    """A built-in data folder (layouts, fonts, profiles): in the wheel or the checkout."""
+    packaged = Path(__file__).parent / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / name
+
+
+def user_layouts_dir() -> Path:
+    env = os.environ.get("NEWSLETTER_LAYOUTS")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".local" / "share" / "newsletter-pdf" / "layouts"
+
+
+@dataclass
+class Layout:
+    """A resolved layout: its folder chain (child first) and merged defaults."""
+
+    name: str
+    chain: list[Path]  # the layout's folder first, then the folders it extends
+    stylesheets: list[str]
+    fonts: dict
+    colours: dict
+    options: dict
+    roots: list[Path] = field(default_factory=list)  # folders the renderer may read
+
+    def find(self, relative: str) -> Path | None:
+        """The first file named ``relative`` along the chain (child overrides parent)."""
+        for folder in self.chain:
+            candidate = folder / relative
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def stylesheet_paths(self) -> list[Path]:
+        return [p for p in (self.find(f"css/{name}") for name in self.stylesheets) if p]
+
+    def font_dirs(self, issue_dir: Path) -> list[Path]:
+        """Where font files are looked for: issue, layouts, then the built-in fonts/."""
+        return [issue_dir / "fonts", *(folder / "fonts" for folder in self.chain),
+                data_dir("fonts")]
+
+    def jinja_env(self) -> jinja2.Environment:
+        """Templates of the chain; ``!<name>/x.html`` names one layout's own template."""
+        loaders = [jinja2.FileSystemLoader([str(d / "templates") for d in self.chain])]
+        prefixes = {f"!{d.name}": jinja2.FileSystemLoader(str(d / "templates"))
+                    for d in self.chain}
+        env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixes, delimiter="/"),
+                                        *loaders]),
+            autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined)
+        return env
+
+
+def search_path(issue_dir: Path) -> list[Path]:
+    return [issue_dir / "layouts", user_layouts_dir(), data_dir("layouts")]
+
+
+def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
+    """Find the manifest's layout on the search path and resolve its ``extends`` chain."""
+    issue_dir = manifest.folder
+    chain: list[Path] = []
+    configs: list[dict] = []
+    name = manifest.layout
+    while name:
+        folder = next((d / name for d in search_path(issue_dir)
+                       if (d / name / LAYOUT_FILE).is_file() and d / name not in chain), None)
+        if folder is None:
+            where = [str(d) for d in search_path(issue_dir)]
+            problems.error(f"layout {name!r} not found; looked in {', '.join(where)}. "
+                           "Use 'newsletter' or create that folder with a layout.yaml",
+                           file=manifest.path, key="layout")
+            return None
+        config = _read_config(folder / LAYOUT_FILE, problems)
+        if config is None:
+            return None
+        chain.append(folder)
+        configs.append(config)
+        name = config.get("extends")
+        if len(chain) > 8:
+            problems.error("layouts extend each other in a loop", file=folder / LAYOUT_FILE,
+                           key="extends")
+            return None
+    merged: dict = {"stylesheets": [], "fonts": {}, "colours": {}, "options": {}}
+    for config in reversed(configs):  # parent first, child overrides
+        if "stylesheets" in config:
+            merged["stylesheets"] = list(config["stylesheets"])
+        for key in ("fonts", "colours", "options"):
+            merged[key].update(config.get(key) or {})
+    layout = Layout(name=manifest.layout, chain=chain, **merged)
+    for sheet in layout.stylesheets:
+        if layout.find(f"css/{sheet}") is None:
+            problems.error(f"stylesheet css/{sheet} not found in layout {layout.name!r}",
+                           file=chain[0] / LAYOUT_FILE, key="stylesheets")
+    layout.roots = [*chain, *[d for d in layout.font_dirs(issue_dir) if d.is_dir()]]
+    return layout
+
+
+def _read_config(path: Path, problems: Problems) -> dict | None:
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.error(f"cannot read the layout's defaults: {exc}", file=path)
+        return None
+    if not isinstance(config, dict):
+        problems.error("layout.yaml must be a mapping", file=path)
+        return None
+    unknown = set(config) - KNOWN_KEYS
+    if unknown:
+        problems.error(f"unknown keys {', '.join(sorted(unknown))}; allowed: "
+                       f"{', '.join(sorted(KNOWN_KEYS))}", file=path)
+        return None
+    return config

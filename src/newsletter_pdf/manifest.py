@@ -1,0 +1,374 @@
+"""Stage 1 — the issue manifest (``issue.yaml``): typed, frozen, validated at load.
+
+Every class below is one mapping of the manifest; each field's ``doc`` is the reference
+documentation (``README.md`` shows a complete commented example). :func:`load_manifest`
+reports every problem at once, located by file, line, column and key path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from .errors import Problems, UsageError
+from .schema import FileRef, Reader, Where, compose_yaml, field
+
+MANIFEST_NAME = "issue.yaml"
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Colours:
+    """Brand colours as #RRGGBB; each becomes a CSS custom property (--brand-…)."""
+
+    primary: str = field("main brand colour: masthead, headlines, rules")
+    accent: str = field("second colour: kickers, pull quotes, highlights")
+    tint: str = field("pale background of boxes and the back page panels")
+    ink: str = field("body text colour (keep it black for print)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Newsletter:
+    """The newsletter's identity, the same every issue."""
+
+    title: str = field("masthead title, e.g. 'IOM Iraq Newsletter'", required=True)
+    organisation: str = field("publishing organisation; the PDF's author", required=True)
+    tagline: str = field("short line under the masthead")
+    slug: str = field("file-name stem; default: the title in lower case with dashes")
+    logo: FileRef | None = field("logo (SVG or PNG) for light backgrounds")
+    logo_on_dark: FileRef | None = field("logo variant for the cover's dark masthead band")
+    colours: Colours | None = field("brand colours overriding the layout's defaults")
+    url: str = field("the organisation's web address")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueInfo:
+    """This issue: numbering, date, language and paper."""
+
+    date: dt.date = field("publication date, YYYY-MM-DD", required=True)
+    period: str = field("period covered, e.g. 'January – March 2011'", required=True)
+    number: int | None = field("issue number")
+    volume: int | None = field("volume number")
+    language: str = field("BCP 47 language tag: drives hyphenation and the PDF /Lang", "en")
+    page_size: Literal["A4", "Letter"] = field("paper size: A4 or Letter", "A4")
+    where: Where | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Teaser:
+    """A cover teaser pointing at an article (or just the article's id)."""
+
+    SCALAR_FIELD: ClassVar[str] = "article"
+    article: str = field("id of the article it points to", required=True)
+    text: str = field("teaser text; default: the article's deck")
+    where: Where | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cover:
+    """The cover page: full-bleed art, caption and teasers."""
+
+    image: FileRef = field("cover photo or artwork, filling the page edge to edge",
+                           required=True)
+    caption: str = field("cover caption")
+    credit: str = field("photo credit, e.g. 'Photo: IOM Iraq'")
+    alt: str = field("alternative text describing the image")
+    focus: str = field("which part of the art to keep when cropping (CSS object-position)",
+                       "50% 50%")
+    teasers: list[Teaser] = field("articles to feature on the cover", [])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contents:
+    """The 'In this issue' list."""
+
+    title: str = field("heading of the contents list", "In this issue")
+    place: Literal["cover", "page-2"] = field("where it goes: cover or page-2", "cover")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Photo:
+    """A photo with its caption, placed in an article."""
+
+    SCALAR_FIELD: ClassVar[str] = "file"
+    file: FileRef = field("image file (JPEG, PNG or SVG)", required=True)
+    caption: str = field("caption printed under the photo")
+    credit: str = field("credit, e.g. 'Photo: Jane Doe / IOM'")
+    alt: str = field("alternative text for screen readers")
+    placement: Literal["top", "span", "column"] = field(
+        "top (lead photo under the headline), span (across both columns) or column", "column")
+    after: int | None = field("put it after this paragraph of the article (1 = first)")
+    where: Where | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PullQuote:
+    """A short quotation set large in the column (or just its text)."""
+
+    SCALAR_FIELD: ClassVar[str] = "text"
+    text: str = field("the quotation", required=True)
+    attribution: str = field("who said it")
+    after: int | None = field("put it after this paragraph (default: about a third in)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signature:
+    """The signature block closing a letter."""
+
+    closing: str = field("complimentary close, e.g. 'Sincerely yours,'")
+    name: str = field("signatory's name", required=True)
+    role: str = field("signatory's role")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleSpec:
+    """One article of the issue, in reading order."""
+
+    SCALAR_FIELD: ClassVar[str] = "file"
+    file: FileRef = field("Markdown file (CommonMark, optional YAML front matter)",
+                          required=True)
+    id: str = field("short name used by teasers and boxes; default from the file name")
+    kind: Literal["feature", "standard", "letter", "brief", "box"] = field(
+        "feature, standard, letter, brief or box", "standard")
+    title: str = field("headline (overrides the front matter)")
+    kicker: str = field("small label above the headline, e.g. 'Feature'")
+    deck: str = field("standfirst under the headline")
+    byline: str = field("byline, e.g. 'By Jane Doe'")
+    photos: list[Photo] = field("photos of this article", [])
+    pull_quotes: list[PullQuote] = field("pull quotes", [])
+    signature: Signature | None = field("signature block (letters)")
+    within: str = field("boxes: id of the article this box sits inside")
+    after: int | None = field("boxes: paragraph of the host article it follows")
+    span: bool = field("boxes: run across both columns instead of one", False)
+    new_page: bool | None = field("start on a new page (default: features and letters do)")
+    where: Where | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    """A titled block of back-page text, from a Markdown file or inline."""
+
+    title: str = field("heading")
+    file: FileRef | None = field("Markdown file with the text")
+    text: str = field("the text itself (Markdown), instead of a file")
+    where: Where | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """A named contact."""
+
+    name: str = field("full name", required=True)
+    role: str = field("role or title")
+    email: str = field("email address")
+    phone: str = field("phone number")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Detail:
+    """One labelled contact detail, e.g. 'Mission phone: +962 …'."""
+
+    label: str = field("label, e.g. 'Mission phone'", required=True)
+    value: str = field("phone, fax, email or web address", required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """The back page's contact block."""
+
+    title: str = field("heading", "Contact us")
+    people: list[Person] = field("people to contact", [])
+    details: list[Detail] = field("phone, fax, email and web lines", [])
+    address: str = field("postal address (line breaks kept)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credit:
+    """Who made the issue."""
+
+    role: str = field("what they did, e.g. 'Edited by'", required=True)
+    name: str = field("their name", required=True)
+    title: str = field("their job title")
+    email: str = field("their email")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackPage:
+    """The back page: about us, supporters, contact and credits."""
+
+    sections: list[Section] = field("titled text blocks (mission, supporters…)", [])
+    contact: Contact | None = field("contact block")
+    credits: list[Credit] = field("editor, designer, photographers", [])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Footer:
+    """The running footer of inside pages."""
+
+    contact_line: str = field("short contact line printed on every inside page")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """The whole issue manifest."""
+
+    newsletter: Newsletter = field("the newsletter's identity", required=True)
+    issue: IssueInfo = field("this issue's number, date and language", required=True)
+    articles: list[ArticleSpec] = field("the articles in reading order", required=True)
+    cover: Cover | None = field("the cover page")
+    contents: Contents | None = field("the contents list")
+    back_page: BackPage | None = field("the back page")
+    footer: Footer | None = field("the running footer")
+    layout: str = field("layout name (a folder under layouts/)", "newsletter")
+    path: Path | None = None  # set by the loader: the manifest file
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def issue_label(self) -> str:
+        """'Issue 1 · January – March 2011' style line."""
+        parts = []
+        if self.issue.volume is not None:
+            parts.append(f"Volume {self.issue.volume}")
+        if self.issue.number is not None:
+            parts.append(f"Issue {self.issue.number}")
+        parts.append(self.issue.period)
+        return " · ".join(parts)
+
+    @property
+    def slug(self) -> str:
+        """File-name stem, e.g. ``iom-iraq-newsletter-2011-q1``."""
+        base = self.newsletter.slug or slugify(self.newsletter.title)
+        quarter = (self.issue.date.month - 1) // 3 + 1
+        return f"{base}-{self.issue.date.year}-q{quarter}"
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "newsletter"
+
+
+def find_manifest(target: Path) -> Path:
+    """Accept an issue folder or its manifest path."""
+    target = Path(target)
+    if target.is_dir():
+        target = target / MANIFEST_NAME
+    if not target.is_file():
+        raise UsageError(f"no issue manifest at {target}; give an issue folder containing "
+                         f"{MANIFEST_NAME} or the manifest's path")
+    return target
+
+
+def load_manifest(target: Path, problems: Problems) -> Manifest | None:
+    """Read and validate a manifest; problems go to ``problems`` (None if unusable)."""
+    path = find_manifest(target).resolve()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.error(f"cannot read the manifest: {exc.strerror}", file=path)
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.error("the manifest is not UTF-8 text; save it as UTF-8", file=path, line=line)
+        return None
+    node = compose_yaml(text, path, problems)
+    if node is None:
+        if not problems.errors:
+            problems.error("the manifest is empty; start from the sample in issues/2011-q1",
+                           file=path)
+        return None
+    reader = Reader(path, path.parent, problems)
+    manifest = reader.read_dataclass(Manifest, node, "")
+    if manifest is None:
+        return None
+    manifest = _replace(manifest, path=path)
+    _check_semantics(manifest, reader, node)
+    return manifest
+
+
+def _replace(obj, **changes):
+    import dataclasses
+    return dataclasses.replace(obj, **changes)
+
+
+def article_id(spec: ArticleSpec) -> str:
+    """An article's id: given, or its file name without a leading number."""
+    if spec.id:
+        return spec.id
+    return re.sub(r"^\d+[-_ ]*", "", Path(spec.file).stem) or Path(spec.file).stem
+
+
+def _check_semantics(m: Manifest, reader: Reader, root) -> None:
+    """Cross-field checks the types cannot express."""
+    p = reader.problems
+    lang = m.issue.language
+    if not LANG_TAG.match(lang):
+        p.error(f"{lang!r} is not a BCP 47 language tag; write e.g. 'en', 'en-GB', 'fr', 'ar'",
+                **_at(m.issue.where, "issue.language"))
+    if m.newsletter.colours:
+        for name in ("primary", "accent", "tint", "ink"):
+            value = getattr(m.newsletter.colours, name)
+            if value is not None and not HEX_COLOUR.match(value):
+                p.error(f"{value!r} is not a colour; write it as #RRGGBB, e.g. '#0b4f8a'",
+                        file=m.path, key=f"newsletter.colours.{name}")
+    ids: dict[str, int] = {}
+    for i, spec in enumerate(m.articles):
+        aid = article_id(spec)
+        if aid in ids:
+            p.error(f"two articles have the id {aid!r} (also articles[{ids[aid]}]); give one "
+                    "of them an 'id:'", **_at(spec.where, f"articles[{i}].id"))
+        ids[aid] = i
+        if Path(spec.file).suffix.lower() not in (".md", ".markdown", ".txt"):
+            p.error("articles must be Markdown files (.md)",
+                    **_at(spec.where, f"articles[{i}].file"))
+    if not m.articles:
+        p.error("an issue needs at least one article", file=m.path, key="articles")
+    for i, spec in enumerate(m.articles):
+        if spec.within is not None:
+            if spec.kind != "box":
+                p.error("only boxes (kind: box) can sit within another article",
+                        **_at(spec.where, f"articles[{i}].within"))
+            elif spec.within not in ids:
+                p.error(f"no article has the id {spec.within!r}"
+                        + _suggest(spec.within, list(ids)),
+                        **_at(spec.where, f"articles[{i}].within"))
+            elif m.articles[ids[spec.within]].kind == "box":
+                p.error("a box cannot sit inside another box",
+                        **_at(spec.where, f"articles[{i}].within"))
+        if spec.signature is not None and spec.kind != "letter":
+            p.warn("a signature is only printed on letters (kind: letter)",
+                   **_at(spec.where, f"articles[{i}].signature"))
+    if m.cover:
+        for i, teaser in enumerate(m.cover.teasers):
+            if teaser.article not in ids:
+                p.error(f"no article has the id {teaser.article!r}"
+                        + _suggest(teaser.article, list(ids)),
+                        **_at(teaser.where, f"cover.teasers[{i}].article"))
+    if m.back_page:
+        for i, section in enumerate(m.back_page.sections):
+            if (section.file is None) == (section.text is None):
+                p.error("give either 'file' or 'text'",
+                        **_at(section.where, f"back_page.sections[{i}]"))
+
+
+def _at(where: Where | None, key: str) -> dict:
+    if where is None:
+        return {"key": key}
+    return {"file": where.file, "line": where.line, "column": where.column, "key": key}
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known ids: {', '.join(choices)}"

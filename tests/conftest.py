@@ -1,0 +1,90 @@
+"""Shared fixtures: the sample issue built once per session, and a small-issue factory."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "issues" / "2011-q1"
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """The sample issue, built by the real pipeline into a temporary folder."""
+    from newsletter_pdf.build import build_issue
+
+    out = tmp_path_factory.mktemp("sample")
+    return build_issue(SAMPLE, out_dir=out)
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(sample_build) -> Path:
+    return sample_build.path
+
+
+@pytest.fixture(scope="session")
+def sample_text(sample_pdf) -> list[str]:
+    """Text of every page (pypdf), in page order."""
+    import pypdf
+
+    return [page.extract_text() or "" for page in pypdf.PdfReader(sample_pdf).pages]
+
+
+def normalise_words(text: str) -> list[str]:
+    """Words for comparing source and PDF: hyphenation joined, punctuation dropped."""
+    text = re.sub(r"[\u2010\u00ad-]\s*\n\s*", "", text)  # line-end hyphenation
+    text = text.replace("\u2010", "-")
+    return [w for w in re.split(r"[^0-9A-Za-zÀ-ÿ]+", text.lower()) if w]
+
+
+@pytest.fixture
+def make_issue(tmp_path):
+    """Write a small valid issue (manifest + one article + one photo) and return its folder.
+
+    ``manifest`` replaces the default manifest text; ``files`` adds or replaces files.
+    """
+
+    def factory(manifest: str | None = None, files: dict[str, str | bytes] | None = None):
+        folder = tmp_path / "issue"
+        folder.mkdir(exist_ok=True)
+        (folder / "articles").mkdir(exist_ok=True)
+        (folder / "photos").mkdir(exist_ok=True)
+        shutil.copy(SAMPLE / "photos" / "road-storm.jpg", folder / "photos" / "road.jpg")
+        (folder / "articles" / "news.md").write_text(
+            "---\ntitle: Small News\n---\n\nA first paragraph of small news.\n\n"
+            "A second paragraph.\n", encoding="utf-8")
+        (folder / "issue.yaml").write_text(textwrap.dedent(manifest or DEFAULT_MANIFEST),
+                                           encoding="utf-8")
+        for name, content in (files or {}).items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content), encoding="utf-8")
+        return folder
+
+    return factory
+
+
+DEFAULT_MANIFEST = """\
+newsletter:
+  title: Test Newsletter
+  organisation: Test Org
+issue:
+  date: 2024-04-15
+  period: April – June 2024
+cover:
+  image: photos/road.jpg
+  caption: A road.
+articles:
+  - file: articles/news.md
+    photos:
+      - file: photos/road.jpg
+        caption: The road again.
+"""
