@@ -214,6 +214,46 @@ class Footer:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrintSettings:
+    """The print-shop edition (PDF/X-4, CMYK, bleed)."""
+
+    bleed_mm: float = field("bleed on every edge, in mm (US shops: 3.175 = 1/8 in)", 3.0)
+    crop_marks: bool = field("draw crop marks and a slug line outside the bleed", False)
+    icc_profile: FileRef | None = field(
+        "your print shop's CMYK ICC profile (default: the built-in FOGRA39 coated)")
+    output_condition: str = field("printing condition named in the OutputIntent", "FOGRA39")
+    pad_to_multiple: int = field("pad the page count to a multiple of this (0: no padding)", 4)
+    min_ppi: int = field("photos below this effective resolution get a warning", 300)
+    max_ppi: int = field("photos above this are downsampled to min_ppi … (saves size)", 450)
+    error_ppi: int = field("with --strict, photos below this are an error", 150)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailSettings:
+    """The email edition (small, sRGB, accessible)."""
+
+    max_mb: float = field("size budget in MB: over it is a warning (an error with --strict)",
+                          3.0)
+    ppi: int = field("photos are downsampled to this effective resolution", 150)
+    jpeg_quality: int = field("JPEG quality of re-encoded photos (1–95)", 80)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Distribution:
+    """Sending the email edition (`newsletter send`)."""
+
+    from_address: str = field("sender address, e.g. newsletter@example.org", required=True)
+    from_name: str = field("sender name shown to recipients")
+    reply_to: str = field("address replies go to")
+    subject: str = field("subject template (Jinja2: {{ name }}, {{ newsletter }}, "
+                         "{{ period }} and any CSV column)")
+    unsubscribe_mailto: str = field("address for List-Unsubscribe (mailto)")
+    unsubscribe_url: str = field("https URL for List-Unsubscribe (one-click)")
+    attachment_limit_mb: float = field("refuse to send a PDF larger than this", 10.0)
+    rate_per_minute: int = field("at most this many messages a minute (0: no limit)", 0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Manifest:
     """The whole issue manifest."""
 
@@ -225,6 +265,9 @@ class Manifest:
     back_page: BackPage | None = field("the back page")
     footer: Footer | None = field("the running footer")
     layout: str = field("layout name (a folder under layouts/)", "newsletter")
+    print: PrintSettings | None = field("print-shop edition settings")
+    email: EmailSettings | None = field("email edition settings")
+    distribution: Distribution | None = field("email distribution settings")
     path: Path | None = None  # set by the loader: the manifest file
 
     @property
