@@ -14,12 +14,23 @@ SAMPLE = ROOT / "issues" / "2011-q1"
 
 
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory):
-    """The sample issue, built by the real pipeline into a temporary folder."""
+def sample_result(tmp_path_factory):
+    """The sample issue, both editions, built by the real pipeline into a temp folder."""
     from newsletter_pdf.build import build_issue
 
     out = tmp_path_factory.mktemp("sample")
     return build_issue(SAMPLE, out_dir=out)
+
+
+@pytest.fixture(scope="session")
+def sample_build(sample_result):
+    """The print edition (the typographic tests hold for both editions)."""
+    return sample_result.outputs["print"]
+
+
+@pytest.fixture(scope="session")
+def sample_email(sample_result):
+    return sample_result.outputs["email"]
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def test_cover_art_reaches_every_edge(sample_pdf, tmp_path):
     bottom = (ph - photo.y_pt) / ph * h
 
     def in_photo(y):  # a photo may itself be white at its edge (sky, snow): skip it
-        return top - 1 <= y <= bottom + 1
+        return top - 2 <= y <= bottom + 2
 
     # (the outermost raster row/column is only partly on the page: test the next one in)
     edges = [(x, y) for x in range(1, w - 1) for y in (1, h - 2)]

@@ -1,4 +1,4 @@
-"""The whole pipeline in one function: manifest → articles → layout → HTML → PDF.
+"""The whole pipeline in one function: manifest → articles → layout → editions → PDFs.
 
 Each CLI command is a thin wrapper around :func:`check_issue` or :func:`build_issue`.
 """
@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .articles import Article, read_articles
-from .compose import Edition, check_fonts, compose_html
-from .errors import Problem, Problems
+from .compose import check_fonts, compose_html
+from .editions import EDITIONS, email_settings, make_edition, print_settings
+from .errors import Problem, Problems, UsageError
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
@@ -32,11 +33,22 @@ class Checked:
 class Built:
     """One written PDF and what the user should know about it."""
 
+    edition: str
     path: Path
     pages: int
     size: int
     seconds: float
+    padded: list[int] = field(default_factory=list)  # page numbers of added pages
+    preflight: object | None = None  # preflight.Report
+
+
+@dataclass
+class BuildResult:
+    """Everything one build wrote."""
+
+    outputs: dict[str, Built]
     warnings: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def check_issue(target: Path, strict: bool = False) -> Checked:
@@ -46,6 +58,7 @@ def check_issue(target: Path, strict: bool = False) -> Checked:
     problems.raise_if_errors()
     articles = read_articles(manifest, problems)
     inspect_images(manifest, problems)
+    _check_alt_texts(manifest, problems)
     layout = load_layout(manifest, problems)
     if layout is not None:
         check_fonts(manifest, layout, problems)
@@ -57,24 +70,117 @@ def default_output_dir(manifest: Manifest) -> Path:
     return Path("build") / manifest.folder.name
 
 
-def build_issue(target: Path, out_dir: Path | None = None, strict: bool = False,
-                allow_remote: bool = False) -> Built:
-    """Check, compose, render and write the issue's PDF (atomically)."""
+def build_issue(target: Path, out_dir: Path | None = None,
+                editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
+                allow_remote: bool = False, preflight: bool = True) -> BuildResult:
+    """Check, compose, render, preflight and write each edition's PDF (atomically).
+
+    Every edition is rendered before any file is written, so a failure in one leaves the
+    previous good PDFs of *all* editions untouched.
+    """
+    from .preflight import preflight_pdf
+
     started = time.perf_counter()
+    unknown = set(editions) - set(EDITIONS)
+    if unknown:
+        raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use print, email "
+                         "or all")
     checked = check_issue(target, strict=strict)
     manifest = checked.manifest
-    problems = Problems()
-    html = compose_html(manifest, checked.articles, checked.layout, problems, Edition())
-    roots = [manifest.folder, *checked.layout.roots]
-    rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
-                          pdf_options=_pdf_options(manifest))
-    problems.raise_if_errors(strict)
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
-    path = out / f"{manifest.slug}.pdf"
-    write_atomically(path, rendered.pdf)
-    return Built(path, rendered.pages, len(rendered.pdf), time.perf_counter() - started,
-                 checked.warnings + problems.warnings)
+    problems = Problems()
+    pending: list[tuple[Built, bytes]] = []
+    page_count = None
+    # The email edition renders faster (small images); its page count tells the print
+    # edition how many pages to add for saddle stitching, in a single render.
+    for name in sorted(editions, key=lambda e: e != "email"):
+        t0 = time.perf_counter()
+        padding = 0
+        if name == "print":
+            multiple = print_settings(manifest).pad_to_multiple
+            if page_count is None:
+                page_count = _render(manifest, checked, out, "email", problems,
+                                     allow_remote).pages
+            if multiple > 1 and page_count % multiple:
+                padding = multiple - page_count % multiple
+        edition_obj = make_edition(name, manifest, checked.layout, out, problems, padding)
+        rendered = _render(manifest, checked, out, name, problems, allow_remote, edition_obj)
+        page_count = rendered.pages if name == "email" else page_count
+        path = out / f"{manifest.slug}-{name}.pdf"
+        back = 1 if manifest.back_page else 0
+        padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
+        built = Built(name, path, rendered.pages, len(rendered.pdf),
+                      time.perf_counter() - t0, padded if padding else [])
+        pending.append((built, rendered.pdf))
+    problems.raise_if_errors(strict)
+    outputs: dict[str, Built] = {}
+    for built, data in pending:
+        write_atomically(built.path, data)
+        if preflight:
+            budget = int(email_settings(manifest).max_mb * 1_048_576)
+            built.preflight = preflight_pdf(
+                built.path, purpose=built.edition,
+                budget_bytes=budget if built.edition == "email" else None,
+                min_ppi=print_settings(manifest).min_ppi if built.edition == "print" else 100,
+                pad_multiple=print_settings(manifest).pad_to_multiple)
+        outputs[built.edition] = built
+    warnings = checked.warnings + problems.warnings
+    for built in outputs.values():
+        if built.preflight is not None:
+            warnings += built.preflight.as_problems()
+    if strict and any(p.warning for p in warnings):
+        from .errors import ValidationError
+        raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
+                               for p in warnings])
+    return BuildResult(outputs, warnings, time.perf_counter() - started)
 
 
-def _pdf_options(manifest: Manifest) -> dict:
-    return {"custom_metadata": True}
+def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
+    if edition is None:
+        edition = make_edition(name, manifest, checked.layout, out, problems)
+    html = compose_html(manifest, checked.articles, checked.layout, problems, edition)
+    roots = [manifest.folder, *checked.layout.roots, *edition.roots]
+    rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
+                          pdf_options=edition.pdf_options)
+    rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name))
+    return rendered
+
+
+def _deterministic(pdf: bytes) -> bytes:
+    """Re-save through qpdf with deterministic compression and file identifier: WeasyPrint's
+    own output varies in its deflate bytes from run to run (same content, different
+    encoding), and users must be able to tell whether anything changed."""
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.save(out, deterministic_id=True, recompress_flate=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    return out.getvalue()
+
+
+def _stable_document_id(pdf: bytes, manifest: Manifest, edition: str) -> bytes:
+    """WeasyPrint writes a random XMP DocumentID into PDF/X-4 files; make it a stable
+    one derived from the issue, so the same sources give byte-identical PDFs. The XMP
+    stream of PDF/X-4 is uncompressed and the UUID keeps its length, so offsets hold."""
+    import re
+    import uuid
+
+    stable = uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter-pdf:{manifest.slug}:{edition}")
+    return re.sub(rb"xmp\.did:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                  b"xmp.did:" + str(stable).encode(), pdf)
+
+
+def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:
+    """Missing alt text is a warning: the email edition must be accessible."""
+    for i, spec in enumerate(manifest.articles):
+        for j, photo in enumerate(spec.photos):
+            if not (photo.alt or "").strip():
+                where = photo.where
+                problems.warn("photo has no alt text; add 'alt:' describing it for readers "
+                              "using screen readers", file=where.file if where else None,
+                              line=where.line if where else None,
+                              column=where.column if where else None,
+                              key=f"articles[{i}].photos[{j}].alt")

@@ -65,17 +65,74 @@ def _warn(warnings) -> None:
 @click.argument("issue", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the PDFs (default: build/<issue folder name>/).")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--edition", type=click.Choice(["print", "email", "all"]), default="all",
+              show_default=True, help="Which edition(s) to build.")
+@click.option("--strict", is_flag=True,
+              help="Treat warnings (low-resolution photos, size budget…) as errors.")
 @click.option("--allow-remote", is_flag=True,
               help="Allow http(s) resources (off: nothing reaches the network).")
-def build(issue: Path, out_dir: Path | None, strict: bool, allow_remote: bool) -> None:
-    """Build the issue's PDF from ISSUE (an issue folder or its issue.yaml)."""
+def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
+          allow_remote: bool) -> None:
+    """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml)."""
     from .build import build_issue
 
-    built = build_issue(issue, out_dir=out_dir, strict=strict, allow_remote=allow_remote)
-    _warn(built.warnings)
-    click.echo(f"{display_path(built.path)}: {built.pages} pages, "
-               f"{built.size / 1_048_576:.1f} MB, built in {built.seconds:.1f} s")
+    editions = ("print", "email") if edition == "all" else (edition,)
+    result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
+                         allow_remote=allow_remote)
+    _warn(result.warnings)
+    for built in result.outputs.values():
+        verdict = ""
+        if built.preflight is not None:
+            verdict = ", preflight " + ("passed" if built.preflight.ok else
+                                        f"FAILED ({'; '.join(built.preflight.failures)})")
+        click.echo(f"{display_path(built.path)}: {built.edition} edition, {built.pages} pages, "
+                   f"{built.size / 1_048_576:.1f} MB, {built.seconds:.1f} s{verdict}")
+        if built.padded:
+            click.echo(f"  pages {', '.join(map(str, built.padded))} added as Notes pages "
+                       f"to reach a multiple of 4 (the back page stays last)")
+    click.echo(f"built in {result.seconds:.1f} s")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--for", "purpose", type=click.Choice(["print", "email"]), default="print",
+              show_default=True, help="What the PDF is for.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--budget-mb", type=float, default=3.0, show_default=True,
+              help="Email size budget.")
+@click.option("--min-ppi", type=int, default=300, show_default=True,
+              help="Print: photos below this get a warning.")
+@click.option("--pad-multiple", type=int, default=4, show_default=True,
+              help="Print: the page count must be a multiple of this (0: any).")
+def preflight(pdf: Path, purpose: str, as_json: bool, budget_mb: float, min_ppi: int,
+              pad_multiple: int) -> None:
+    """Check any PDF for the print shop or for email; exit 1 if a check fails."""
+    from .preflight import preflight_pdf
+
+    try:
+        report = preflight_pdf(pdf, purpose=purpose, budget_bytes=int(budget_mb * 1_048_576),
+                               min_ppi=min_ppi, pad_multiple=pad_multiple)
+    except Exception as exc:  # pikepdf errors on damaged files
+        raise NewsletterError(f"{pdf}: cannot read this PDF ({exc})") from exc
+    click.echo(report.to_json() if as_json else report.to_text())
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write (default: <pdf>-booklet.pdf).")
+@click.option("--booklet", type=click.Choice(["a5"]),
+              help="a5: an A5 booklet on A4 sheets, for office printers.")
+def impose(pdf: Path, output: Path | None, booklet: str | None) -> None:
+    """Write 2-up saddle-stitch spreads of PDF in printer's order."""
+    from .impose import impose as do_impose
+
+    target = output or pdf.with_name(pdf.stem + "-booklet.pdf")
+    sides = do_impose(pdf, target, booklet)
+    click.echo(f"{display_path(target)}: {sides} sheet sides ({sides // 2} sheets, print "
+               "double-sided, flip on the short edge)")
 
 
 @main.command()

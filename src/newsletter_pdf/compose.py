@@ -51,6 +51,10 @@ class Edition:
     bleed_mm: float = 0.0
     marks: bool = False
     image_urls: dict = field(default_factory=dict)  # original path -> prepared file URI
+    padding_pages: int = 0  # blank "Notes" pages added before the back page
+    extra_css: str = ""  # edition-specific rules for the document head
+    pdf_options: dict = field(default_factory=dict)
+    roots: list = field(default_factory=list)  # extra folders the renderer may read
 
 
 def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
@@ -97,7 +101,7 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
         "doc_title": f"{manifest.newsletter.title} — {manifest.issue_label}",
         "subject": f"{manifest.newsletter.title}, {manifest.issue.period}",
         "generator": f"newsletter-pdf {__version__}",
-        "date": manifest.issue.date.isoformat(),
+        "date": _timestamp(manifest),
         "articles": views, "cover": cover, "contents": contents,
         "logo": _optional_url(manifest.newsletter.logo, edition),
         "logo_on_dark": _optional_url(manifest.newsletter.logo_on_dark or
@@ -107,6 +111,7 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
         "stylesheets": [p.as_uri() for p in layout.stylesheet_paths()],
         "head_css": Markup(_head_css(manifest, layout, edition)),
         "edition": edition, "options": layout.options,
+        "padding_pages": edition.padding_pages,
     }
     env = layout.jinja_env()
     env.filters["contact_link"] = contact_link
@@ -250,6 +255,8 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     if edition.marks:
         page += " marks: crop;"
     lines.append(page + " }")
+    if edition.extra_css:
+        lines.append(edition.extra_css)
     return "\n".join(lines)
 
 
@@ -265,5 +272,12 @@ def check_fonts(manifest: Manifest, layout: Layout, problems: Problems) -> None:
                                key=f"fonts.{role}.files.{style_key}")
 
 
-def today() -> dt.date:
-    return dt.date.today()
+def _timestamp(manifest: Manifest) -> str:
+    """Creation date for the PDF: SOURCE_DATE_EPOCH if set, else the issue date."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    else:
+        moment = dt.datetime.combine(manifest.issue.date, dt.time(), dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -61,6 +61,8 @@ class PageInfo:
     images: list[PlacedImage] = field(default_factory=list)
     fonts: list[FontInfo] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # URIs and internal targets
+    text_colour_spaces: set = field(default_factory=set)  # fill spaces text was drawn in
+    colour_spaces: set = field(default_factory=set)  # every fill/stroke space used
 
 
 def _matrix_mul(m, n):
@@ -109,10 +111,26 @@ def _font_infos(resources, seen: dict) -> None:
                               len(name) > 7 and name[6] == "+" and name[:6].isupper())
 
 
+COLOUR_OPS = {"rg": "DeviceRGB", "RG": "DeviceRGB", "k": "DeviceCMYK", "K": "DeviceCMYK",
+              "g": "DeviceGray", "G": "DeviceGray"}
+TEXT_OPS = {"Tj", "TJ", "'", '"'}
+
+
+def _named_space(resources, name: str) -> str:
+    if name in ("/DeviceRGB", "/DeviceCMYK", "/DeviceGray", "/Pattern"):
+        return name.lstrip("/")
+    spaces = resources.get("/ColorSpace") if resources is not None else None
+    cs = spaces.get(name) if spaces is not None else None
+    if cs is None:
+        return name.lstrip("/")
+    return _colour_space({"/ColorSpace": cs})
+
+
 def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
-          fonts: dict, depth: int = 0) -> None:
+          fonts: dict, depth: int = 0, page: "PageInfo | None" = None) -> None:
     if depth > 12:
         return
+    fill = "DeviceGray"  # the PDF default fill colour space
     _font_infos(resources, fonts)
     xobjects = resources.get("/XObject") if resources is not None else None
     stack = []
@@ -122,6 +140,18 @@ def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
         return
     for operands, operator in instructions:
         op = str(operator)
+        if page is not None:
+            if op in COLOUR_OPS:
+                page.colour_spaces.add(COLOUR_OPS[op])
+                if op in ("rg", "k", "g"):
+                    fill = COLOUR_OPS[op]
+            elif op in ("cs", "CS") and operands:
+                space = _named_space(resources, str(operands[0]))
+                page.colour_spaces.add(space)
+                if op == "cs":
+                    fill = space
+            elif op in TEXT_OPS:
+                page.text_colour_spaces.add(fill)
         if op == "q":
             stack.append(ctm)
         elif op == "Q":
@@ -150,7 +180,7 @@ def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
             elif subtype == "/Form":
                 matrix = tuple(float(v) for v in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0]))
                 _walk(xobject, xobject.get("/Resources", resources),
-                      _matrix_mul(matrix, ctm), page_no, out, fonts, depth + 1)
+                      _matrix_mul(matrix, ctm), page_no, out, fonts, depth + 1, page)
         elif op == "sh" or op == "BI":
             continue
 
@@ -164,7 +194,9 @@ def inspect_pdf(path: Path | str) -> list[PageInfo]:
                             _box(page, "/BleedBox"))
             fonts: dict[str, FontInfo] = {}
             _walk(page.obj, page.obj.get("/Resources"), (1, 0, 0, 1, 0, 0), number,
-                  info.images, fonts)
+                  info.images, fonts, page=info)
+            for img in info.images:
+                info.colour_spaces.add(img.colour_space)
             info.fonts = list(fonts.values())
             for annot in page.obj.get("/Annots", []):
                 if annot.get("/Subtype") != "/Link":

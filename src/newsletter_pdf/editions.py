@@ -1,0 +1,129 @@
+"""Stage 4b — editions: what differs between the print-shop file and the email file.
+
+One issue, two PDFs, each rendered separately (a reused Document carries the sRGB output
+intent into the next file — WEASYPRINT-NOTES):
+
+* **print** — trim + bleed (TrimBox/BleedBox on every page), PDF/X-4 with a CMYK
+  OutputIntent, text in pure black ink, brand colours converted into the press profile,
+  photos colour-managed into CMYK at ≥ 300 ppi, pages padded for saddle stitching.
+* **email** — no bleed or marks, sRGB, photos at ~150 ppi re-encoded by us, tagged PDF/UA-1
+  with alt texts, bookmarks and clickable links, under a size budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .compose import Edition
+from .errors import Problems
+from .imageprep import (Target, cache_dir_for, cmyk_of, prepare_image,
+                        prepare_svg_for_print)
+from .images import image_references
+from .layouts import Layout, data_dir
+from .manifest import EmailSettings, Manifest, PrintSettings
+
+DEFAULT_PROFILE = "FOGRA39-coated-newsletter-pdf.icc"
+EDITIONS = ("print", "email")
+# Print edition neutrals as pure black ink (K only), matching base.css's greys.
+GREYS_K = {"grey-80": 0.77, "grey-70": 0.71, "grey-60": 0.65, "grey-55": 0.58,
+           "grey-50": 0.52, "grey-25": 0.28}
+
+
+def print_settings(manifest: Manifest) -> PrintSettings:
+    return manifest.print or PrintSettings()
+
+
+def email_settings(manifest: Manifest) -> EmailSettings:
+    return manifest.email or EmailSettings()
+
+
+def press_profile(manifest: Manifest) -> Path:
+    settings = print_settings(manifest)
+    if settings.icc_profile:
+        return Path(settings.icc_profile)
+    return data_dir("profiles") / DEFAULT_PROFILE
+
+
+def image_widths(layout: Layout) -> dict[str, float]:
+    """The largest width (mm) the layout gives each placement; the layout can say."""
+    defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0}
+    defaults.update(layout.options.get("image_widths_mm", {}) or {})
+    return defaults
+
+
+def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
+                 problems: Problems, padding_pages: int = 0) -> Edition:
+    """Prepare the images and the settings of one edition."""
+    widths = image_widths(layout)
+    cache = cache_dir_for(out_dir)
+    edition = Edition(name=name)
+    if name == "print":
+        settings = print_settings(manifest)
+        profile = press_profile(manifest)
+        edition.bleed_mm = settings.bleed_mm
+        edition.marks = settings.crop_marks
+        edition.padding_pages = padding_pages
+        target = lambda w: Target("print", w, settings.min_ppi, settings.max_ppi, 92,  # noqa
+                                  profile)
+        edition.extra_css = _print_css(manifest, layout, profile, settings)
+        edition.pdf_options = {"pdf_variant": "pdf/x-4"}
+    else:
+        settings = email_settings(manifest)
+        target = lambda w: Target("email", w, settings.ppi, settings.ppi + 30,  # noqa
+                                  settings.jpeg_quality)
+        edition.pdf_options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+    edition.pdf_options.update({
+        "custom_metadata": True,
+        "pdf_identifier": _identifier(manifest, name),
+    })
+    for path, key, _ in image_references(manifest):
+        if path.suffix.lower() == ".svg":
+            if name == "print":  # vector art: recolour into the press profile
+                edition.image_urls[str(path)] = prepare_svg_for_print(
+                    path, profile, cache).resolve().as_uri()
+            continue
+        placement = "logo" if "logo" in key else "cover" if key == "cover.image" else \
+            _placement(manifest, path)
+        prepared = prepare_image(path, target(widths[placement]), cache)
+        edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
+    edition.roots = [cache, profile.parent] if name == "print" else [cache]
+    return edition
+
+
+def _placement(manifest: Manifest, path: Path) -> str:
+    for spec in manifest.articles:
+        for photo in spec.photos:
+            if Path(photo.file) == path:
+                return "span" if photo.placement in ("top", "span") else "column"
+    return "span"
+
+
+def _identifier(manifest: Manifest, edition: str) -> bytes:
+    """A fixed file identifier: the same sources give byte-identical PDFs."""
+    return hashlib.md5(f"{manifest.slug}/{edition}".encode()).hexdigest().encode()
+
+
+def _cmyk(values) -> str:
+    return "device-cmyk(" + " ".join(f"{v:.3f}" for v in values) + ")"
+
+
+def _print_css(manifest: Manifest, layout: Layout, profile: Path,
+               settings: PrintSettings) -> str:
+    colours = dict(layout.colours or {})
+    if manifest.newsletter.colours:
+        for key in ("primary", "accent", "tint", "ink"):
+            if getattr(manifest.newsletter.colours, key):
+                colours[key] = getattr(manifest.newsletter.colours, key)
+    props = [f"--brand-{k}: {_cmyk(cmyk_of(v, profile))};" for k, v in colours.items()
+             if k != "ink"]
+    props.append("--brand-ink: device-cmyk(0 0 0 1);")  # body text: 100 % K, not 4-colour
+    props += [f"--{name}: device-cmyk(0 0 0 {k});" for name, k in GREYS_K.items()]
+    props += ["--paper: device-cmyk(0 0 0 0);", "--on-dark-soft: device-cmyk(0 0 0 0);",
+              f"--bleed: {settings.bleed_mm}mm;"]
+    # Must be in the document's own styles (not stylesheets=) or no OutputIntent is written,
+    # and must declare its components or WeasyPrint crashes (WEASYPRINT-NOTES).
+    return (f'@color-profile device-cmyk {{ components: cyan, magenta, yellow, black; '
+            f'src: url("{profile.resolve().as_uri()}"); }}\n'
+            f":root {{ {' '.join(props)} }}")

@@ -1,0 +1,231 @@
+"""Image preparation per edition, with Pillow and littleCMS — never left to WeasyPrint.
+
+* **print**: photos colour-managed into the press profile (CMYK, e.g. FOGRA39) from their
+  embedded ICC profile (sRGB assumed when none), greyscale kept as greyscale (prints on K),
+  downsampled only when far above the target (``max_ppi``), JPEG q92.
+* **email**: sRGB, downsampled to ~150 ppi at the largest size the layout can place the
+  photo, JPEG at the configured quality; PNGs with alpha (logos) stay lossless PNG.
+
+EXIF orientation is applied; 16-bit and palette images are converted properly; JPEGs are
+decoded in draft mode when shrinking (much faster). Results are cached by content hash +
+parameters, so an unchanged photo is never prepared twice; originals are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageOps
+
+from .render import write_atomically
+
+CACHE_VERSION = 3
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to prepare an image for one edition."""
+
+    edition: str  # print | email
+    max_width_mm: float  # the largest width the layout can give this image
+    ppi: int  # wanted effective resolution
+    max_ppi: int  # only downsample when above this
+    jpeg_quality: int
+    cmyk_profile: Path | None = None  # print: the output profile
+
+    def key(self, digest: str) -> str:
+        profile = ""
+        if self.cmyk_profile:
+            profile = hashlib.sha256(self.cmyk_profile.read_bytes()).hexdigest()[:16]
+        params = json.dumps([CACHE_VERSION, self.edition, round(self.max_width_mm, 2),
+                             self.ppi, self.max_ppi, self.jpeg_quality, profile])
+        return hashlib.sha256((digest + params).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: Path
+    width: int
+    height: int
+    mode: str
+    cached: bool
+
+
+def prepare_image(source: Path, target: Target, cache_dir: Path) -> Prepared:
+    """Prepare ``source`` for ``target`` (or reuse the cached result)."""
+    data = source.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    key = target.key(digest)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in (".jpg", ".png"):
+        cached = cache_dir / f"{key}{suffix}"
+        if cached.is_file():
+            with Image.open(cached) as im:
+                return Prepared(cached, im.width, im.height, im.mode, True)
+    image, icc = _open(data, target)
+    lossless = source.suffix.lower() == ".png" or image.mode in ("RGBA", "LA", "P", "PA")
+    if target.edition == "print":
+        image = _to_print(image, icc, target)
+    else:
+        image = _to_srgb(image, icc)
+    out = io.BytesIO()
+    if lossless and image.mode in ("RGBA", "LA", "RGB", "L") and target.edition == "email":
+        image.save(out, "PNG", optimize=True)
+        suffix = ".png"
+    else:
+        if image.mode in ("RGBA", "LA", "P", "PA"):
+            image = _flatten(image)
+        save = {"quality": target.jpeg_quality, "optimize": True,
+                "subsampling": 0 if target.edition == "print" else 2}
+        if target.edition == "print" and image.mode == "CMYK" and target.cmyk_profile:
+            save["icc_profile"] = target.cmyk_profile.read_bytes()
+        image.save(out, "JPEG", **save)
+        suffix = ".jpg"
+    path = cache_dir / f"{key}{suffix}"
+    write_atomically(path, out.getvalue())
+    return Prepared(path, image.width, image.height, image.mode, False)
+
+
+def _open(data: bytes, target: Target):
+    """Decode, honouring EXIF orientation; shrink early (JPEG draft mode) when we can."""
+    image = Image.open(io.BytesIO(data))
+    icc = image.info.get("icc_profile")
+    wanted = _wanted_width(image.width, target)
+    if image.format == "JPEG" and wanted < image.width // 2:
+        # draft() decodes at 1/2, 1/4 or 1/8 scale directly: far less time and memory
+        scale = image.width / wanted
+        image.draft(image.mode, (int(image.width / scale) + 1, int(image.height / scale) + 1))
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda v: v / 256).convert("L")
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        image = image.convert("RGB")
+    wanted = _wanted_width(image.width, target)
+    if wanted < image.width:
+        height = max(1, round(image.height * wanted / image.width))
+        image = image.resize((wanted, height), Image.LANCZOS, reducing_gap=3.0)
+    return image, icc
+
+
+def _wanted_width(width: int, target: Target) -> int:
+    """Pixels needed across the largest placed width; only shrink if over max_ppi."""
+    inches = target.max_width_mm / MM_PER_INCH
+    if inches <= 0:
+        return width
+    if width / inches <= target.max_ppi:
+        return width
+    return max(1, round(inches * target.ppi))
+
+
+_SRGB = None
+
+
+def _srgb():
+    global _SRGB
+    if _SRGB is None:
+        _SRGB = ImageCms.createProfile("sRGB")
+    return _SRGB
+
+
+def _profile(icc: bytes | None, fallback):
+    if icc:
+        try:
+            return ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        except (OSError, ImageCms.PyCMSError):
+            pass
+    return fallback
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    if image.mode == "CMYK":
+        source = _profile(icc, None)
+        if source is None:
+            return image.convert("RGB")
+        return ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGB")
+    if icc and image.mode in ("RGB", "RGBA"):
+        source = _profile(icc, None)
+        if source is not None:
+            alpha = image.getchannel("A") if image.mode == "RGBA" else None
+            rgb = ImageCms.profileToProfile(image.convert("RGB"), source, _srgb(),
+                                            renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                                            outputMode="RGB")
+            if alpha is not None:
+                rgb.putalpha(alpha)
+            return rgb
+    return image
+
+
+def _to_print(image: Image.Image, icc: bytes | None, target: Target) -> Image.Image:
+    if image.mode in ("L", "LA"):
+        return image.convert("L")  # greyscale prints on black alone
+    if image.mode == "CMYK" and not icc:
+        return image  # already press-ready (assumed in the press profile)
+    if image.mode in ("RGBA", "LA", "PA"):
+        image = _flatten(image)
+    source = _profile(icc, _srgb())
+    output = ImageCms.getOpenProfile(str(target.cmyk_profile))
+    return ImageCms.profileToProfile(image, source, output,
+                                     renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                                     outputMode="CMYK")
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    image = image.convert("RGBA")
+    background = Image.new("RGB", image.size, (255, 255, 255))
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+
+
+def cmyk_of(hex_colour: str, profile: Path) -> tuple[float, float, float, float]:
+    """A brand colour (#RRGGBB) converted into the press profile, as 0–1 CMYK."""
+    value = hex_colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    rgb = tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
+    pixel = Image.new("RGB", (1, 1), rgb)
+    out = ImageCms.profileToProfile(pixel, _srgb(), ImageCms.getOpenProfile(str(profile)),
+                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                    outputMode="CMYK")
+    return tuple(round(v / 255, 3) for v in out.getpixel((0, 0)))
+
+
+def cache_dir_for(out_dir: Path) -> Path:
+    return Path(os.environ.get("NEWSLETTER_CACHE", out_dir / ".cache" / "images"))
+
+
+HEX = __import__("re").compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
+NAMED = {"white": "#ffffff", "black": "#000000"}
+
+
+def prepare_svg_for_print(source: Path, profile: Path, cache_dir: Path) -> Path:
+    """A copy of an SVG whose #RRGGBB colours are press CMYK (device-cmyk()), cached."""
+    import re
+
+    text = source.read_text(encoding="utf-8")
+    profile_id = hashlib.sha256(profile.read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256((text + profile_id + str(CACHE_VERSION)).encode()).hexdigest()[:32]
+    out = cache_dir / f"{key}.svg"
+    if out.is_file():
+        return out
+
+    def cmyk(match) -> str:
+        c, m, y, k = cmyk_of(match.group(0), profile)
+        if match.group(0).lower() in ("#000", "#000000"):
+            c, m, y, k = 0, 0, 0, 1  # black artwork: pure K
+        return f"device-cmyk({c:.3f} {m:.3f} {y:.3f} {k:.3f})"
+
+    for name, value in NAMED.items():
+        text = re.sub(rf'((?:fill|stroke|stop-color)\s*[:=]\s*"?){name}\b', rf"\g<1>{value}",
+                      text)
+    text = HEX.sub(cmyk, text)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, text.encode("utf-8"))
+    return out

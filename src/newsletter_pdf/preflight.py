@@ -1,0 +1,289 @@
+"""Preflight: check any PDF for the print shop or for email, with numbers.
+
+It catches what print shops actually reject — RGB-only output, no bleed, unembedded fonts,
+low-resolution photos, page counts that cannot be saddle-stitched, no PDF/X OutputIntent —
+and what makes an emailed PDF bad — too large, untagged, no title or language, photos
+without alt text, no bookmarks. ``newsletter preflight`` prints a table or JSON and exits 1
+when a check for the chosen purpose fails.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pikepdf
+
+from .errors import Problem
+from .pdfinspect import MM_PER_PT, PageInfo, inspect_pdf
+
+MIN_BLEED_MM = 2.9  # 3 mm asked; allow rounding
+
+
+@dataclass
+class Check:
+    """One preflight verdict."""
+
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+
+
+@dataclass
+class Report:
+    """Everything preflight found out about one PDF."""
+
+    path: str
+    purpose: str
+    size: int
+    pages: list[dict] = field(default_factory=list)
+    document: dict = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.status == "fail" for c in self.checks)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{c.name}: {c.detail}" for c in self.checks if c.status == "fail"]
+
+    def as_problems(self) -> list[Problem]:
+        """Failures and warnings as (warning) problems for the build report."""
+        return [Problem(f"preflight ({self.purpose}) {c.name}: {c.detail}",
+                        file=Path(self.path), warning=True)
+                for c in self.checks if c.status in ("warn", "fail")]
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def to_text(self) -> str:
+        lines = [f"{self.path} — preflight for {self.purpose}",
+                 f"{len(self.pages)} pages, {self.size / 1_048_576:.2f} MB, "
+                 f"PDF/X: {self.document.get('pdfx') or 'no'}, "
+                 f"OutputIntent: {self.document.get('output_intent') or 'none'}, "
+                 f"tagged: {'yes' if self.document.get('tagged') else 'no'}", ""]
+        lines.append(f"{'page':>4}  {'trim (mm)':<15} {'bleed':>6}  {'fonts':>5}  "
+                     f"{'images (ppi, colour)':<40} links")
+        for page in self.pages:
+            images = ", ".join(f"{i['ppi']:.0f} {i['colour_space']}" for i in page["images"])
+            bleed = "-" if page["bleed_mm"] is None else f"{page['bleed_mm']:.1f}"
+            lines.append(f"{page['number']:>4}  {page['trim_mm']:<15} {bleed:>6}  "
+                         f"{len(page['fonts']):>5}  {images[:40]:<40} {len(page['links'])}")
+        lines.append("")
+        width = max(len(c.name) for c in self.checks) if self.checks else 10
+        for c in self.checks:
+            mark = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[c.status]
+            lines.append(f"{mark}  {c.name:<{width}}  {c.detail}")
+        lines.append("")
+        lines.append("PASS" if self.ok else f"FAIL ({len(self.failures)} checks failed)")
+        return "\n".join(lines)
+
+
+def preflight_pdf(path: Path | str, purpose: str = "print", budget_bytes: int | None = None,
+                  min_ppi: int = 300, error_ppi: int = 150, pad_multiple: int = 4,
+                  min_bleed_mm: float = MIN_BLEED_MM) -> Report:
+    """Inspect ``path`` and judge it for ``purpose`` ('print' or 'email')."""
+    path = Path(path)
+    pages = inspect_pdf(path)
+    report = Report(str(path), purpose, path.stat().st_size)
+    report.document = _document_facts(path)
+    for page in pages:
+        report.pages.append(_page_facts(page))
+    if purpose == "print":
+        _print_checks(report, pages, min_ppi, error_ppi, pad_multiple, min_bleed_mm)
+    else:
+        _email_checks(report, pages, budget_bytes or 3 * 1_048_576, error_ppi)
+    return report
+
+
+def _page_facts(page: PageInfo) -> dict:
+    trim = page.trim_box or page.media_box
+    bleed = None
+    if page.bleed_box and page.trim_box:
+        bleed = min(abs(page.bleed_box[i] - page.trim_box[i]) for i in range(4)) * MM_PER_PT
+    return {
+        "number": page.number,
+        "media_box": page.media_box, "trim_box": page.trim_box, "bleed_box": page.bleed_box,
+        "trim_mm": f"{(trim[2] - trim[0]) * MM_PER_PT:.1f}×{(trim[3] - trim[1]) * MM_PER_PT:.1f}",
+        "bleed_mm": bleed,
+        "fonts": [asdict(f) for f in page.fonts],
+        "images": [{"name": i.name, "pixels": f"{i.pixel_width}×{i.pixel_height}",
+                    "placed_mm": f"{i.width_pt * MM_PER_PT:.0f}×{i.height_pt * MM_PER_PT:.0f}",
+                    "ppi": round(i.ppi, 1), "colour_space": i.colour_space}
+                   for i in page.images],
+        "text_colour_spaces": sorted(page.text_colour_spaces),
+        "colour_spaces": sorted(page.colour_spaces),
+        "links": page.links,
+    }
+
+
+def _document_facts(path: Path) -> dict:
+    facts: dict = {}
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root
+        facts["version"] = str(pdf.pdf_version)
+        info = pdf.docinfo
+        facts["title"] = str(info.get("/Title", "")) or None
+        facts["author"] = str(info.get("/Author", "")) or None
+        facts["lang"] = str(root.get("/Lang", "")) or None
+        intents = root.get("/OutputIntents") or []
+        facts["output_intent"] = None
+        for intent in intents:
+            profile = intent.get("/DestOutputProfile")
+            n = int(profile.get("/N", 0)) if profile is not None else 0
+            facts["output_intent"] = (f"{str(intent.get('/S', '')).lstrip('/')} "
+                                      f"{str(intent.get('/OutputConditionIdentifier', ''))} "
+                                      f"({ {1: 'Gray', 3: 'RGB', 4: 'CMYK'}.get(n, n)} profile)")
+            facts["output_intent_components"] = n
+        meta = pdf.open_metadata()
+        facts["pdfx"] = meta.get("pdfxid:GTS_PDFXVersion") or str(
+            info.get("/GTS_PDFXVersion", "")) or None
+        facts["pdfa"] = meta.get("pdfaid:part")
+        facts["pdfua"] = meta.get("pdfuaid:part")
+        tree = root.get("/StructTreeRoot")
+        facts["tagged"] = tree is not None and bool(
+            root.get("/MarkInfo", {}).get("/Marked", False))
+        figures, alts = _figures(tree) if tree is not None else (0, 0)
+        facts["figures"] = figures
+        facts["figures_with_alt"] = alts
+        with pdf.open_outline() as outline:
+            facts["bookmarks"] = len(list(outline.root))
+        facts["embedded_files"] = len(pdf.attachments)
+    return facts
+
+
+def _figures(tree) -> tuple[int, int]:
+    figures = alts = 0
+    stack = [tree]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            continue
+        key = node.objgen
+        if key != (0, 0):
+            if key in seen:
+                continue
+            seen.add(key)
+        if node.get("/S") == "/Figure":
+            figures += 1
+            if str(node.get("/Alt", "")).strip():
+                alts += 1
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append(kids)
+    return figures, alts
+
+
+def _print_checks(report: Report, pages: list[PageInfo], min_ppi: int, error_ppi: int,
+                  pad_multiple: int, min_bleed_mm: float) -> None:
+    add = report.checks.append
+    doc = report.document
+    if doc.get("output_intent_components") == 4:
+        add(Check("output intent", "ok", doc["output_intent"]))
+    else:
+        add(Check("output intent", "fail", "no CMYK OutputIntent: not a PDF/X file for "
+                  "press; build the print edition"))
+    add(Check("PDF/X", "ok" if doc.get("pdfx") else "fail",
+              doc.get("pdfx") or "no GTS_PDFXVersion marker"))
+    no_bleed = [p.number for p in pages if not p.bleed_box or not p.trim_box]
+    thin = [p for p in report.pages if p["bleed_mm"] is not None and
+            p["bleed_mm"] < min_bleed_mm]
+    if no_bleed:
+        add(Check("bleed", "fail", f"no TrimBox/BleedBox on pages {_ranges(no_bleed)}: the "
+                  f"shop needs {min_bleed_mm + 0.1:.0f} mm bleed"))
+    elif thin:
+        add(Check("bleed", "fail", f"bleed {thin[0]['bleed_mm']:.1f} mm on pages "
+                  f"{_ranges([p['number'] for p in thin])}; at least "
+                  f"{min_bleed_mm + 0.1:.0f} mm needed"))
+    else:
+        bleeds = [p["bleed_mm"] for p in report.pages]
+        add(Check("bleed", "ok", f"{min(bleeds):.1f} mm on every page"))
+    _font_check(report, pages)
+    low = [(p.number, i) for p in pages for i in p.images if i.ppi < min_ppi]
+    very_low = [(n, i) for n, i in low if i.ppi < error_ppi]
+    if very_low:
+        add(Check("image resolution", "fail", "; ".join(
+            f"page {n}: {i.pixel_width}×{i.pixel_height} px at {i.ppi:.0f} ppi" +
+            f" (prints sharp only up to {i.pixel_width / min_ppi * 25.4:.0f} mm wide)"
+            for n, i in very_low)))
+    elif low:
+        add(Check("image resolution", "warn", "; ".join(
+            f"page {n}: {i.ppi:.0f} ppi (largest size at {min_ppi} ppi: "
+            f"{i.pixel_width / min_ppi * 25.4:.0f} mm wide)" for n, i in low)))
+    else:
+        ppis = [i.ppi for p in pages for i in p.images]
+        add(Check("image resolution", "ok",
+                  f"lowest {min(ppis):.0f} ppi" if ppis else "no images"))
+    rgb = sorted({n for n in range(1, len(pages) + 1)
+                  for cs in pages[n - 1].colour_spaces if "RGB" in cs})
+    if rgb:
+        add(Check("colour", "fail", f"RGB colour on pages {_ranges(rgb)}: convert to CMYK "
+                  "(the print edition does)"))
+    else:
+        add(Check("colour", "ok", "CMYK and grey only"))
+    text_spaces = {cs for p in pages for cs in p.text_colour_spaces}
+    add(Check("text colour", "ok" if text_spaces <= {"DeviceCMYK", "DeviceGray"} else "fail",
+              ", ".join(sorted(text_spaces)) or "no text"))
+    n = len(pages)
+    if pad_multiple > 1 and n % pad_multiple:
+        add(Check("page count", "fail", f"{n} pages: saddle stitching needs a multiple of "
+                  f"{pad_multiple}"))
+    else:
+        add(Check("page count", "ok", f"{n} pages"))
+
+
+def _email_checks(report: Report, pages: list[PageInfo], budget: int, error_ppi: int) -> None:
+    add = report.checks.append
+    doc = report.document
+    size = report.size
+    add(Check("file size", "ok" if size <= budget else "fail",
+              f"{size / 1_048_576:.2f} MB of a {budget / 1_048_576:.1f} MB budget"))
+    add(Check("tagged (PDF/UA)", "ok" if doc.get("tagged") else "fail",
+              f"PDF/UA-{doc['pdfua']}" if doc.get("pdfua") else
+              ("structure tree present" if doc.get("tagged") else "no structure tree")))
+    add(Check("title", "ok" if doc.get("title") else "fail", doc.get("title") or "missing"))
+    add(Check("language", "ok" if doc.get("lang") else "fail", doc.get("lang") or "missing"))
+    add(Check("bookmarks", "ok" if doc.get("bookmarks") else "warn",
+              f"{doc.get('bookmarks', 0)} entries"))
+    images = sum(len(p.images) for p in pages)
+    if doc.get("tagged"):
+        missing = doc["figures"] - doc["figures_with_alt"]
+        add(Check("alt text", "ok" if not missing and doc["figures"] else "warn",
+                  f"{doc['figures_with_alt']} of {doc['figures']} figures have alt text "
+                  f"({images} images drawn)"))
+    links = sum(len(p.links) for p in pages)
+    add(Check("links", "ok" if links else "warn", f"{links} link annotations"))
+    _font_check(report, pages)
+    low = [i for p in pages for i in p.images if i.ppi < 100]
+    add(Check("image resolution", "warn" if low else "ok",
+              f"{len(low)} images under 100 ppi" if low else "all images ≥ 100 ppi"))
+
+
+def _font_check(report: Report, pages: list[PageInfo]) -> None:
+    fonts = {f.name: f for p in pages for f in p.fonts}
+    missing = sorted(name for name, f in fonts.items() if not f.embedded)
+    if missing:
+        report.checks.append(Check("fonts", "fail", "not embedded: " + ", ".join(missing)))
+    else:
+        subset = sum(1 for f in fonts.values() if f.subset)
+        report.checks.append(Check("fonts", "ok", f"{len(fonts)} fonts embedded "
+                                   f"({subset} subset)"))
+
+
+def _ranges(numbers: list[int]) -> str:
+    numbers = sorted(set(numbers))
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(f"{start}" if start == n else f"{start}–{n}")
+            start = None
+    return ", ".join(parts)

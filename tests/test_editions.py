@@ -1,0 +1,187 @@
+"""Print-shop and email editions, verified on the PDFs themselves."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from newsletter_pdf.build import build_issue
+from newsletter_pdf.impose import impose, printers_order
+from newsletter_pdf.pdfinspect import MM_PER_PT, inspect_pdf, outline_titles
+from newsletter_pdf.preflight import preflight_pdf
+
+
+def test_print_boxes_bleed_3mm_on_every_page(sample_pdf):
+    for page in inspect_pdf(sample_pdf):
+        trim, bleed = page.trim_box, page.bleed_box
+        assert trim and bleed, page.number
+        assert round((trim[2] - trim[0]) * MM_PER_PT, 1) == 210.0
+        assert round((trim[3] - trim[1]) * MM_PER_PT, 1) == 297.0
+        for i in range(4):
+            assert abs(abs(bleed[i] - trim[i]) * MM_PER_PT - 3.0) < 0.05, (page.number, i)
+
+
+def test_print_is_pdfx4_with_cmyk_output_intent(sample_pdf):
+    with pikepdf.open(sample_pdf) as pdf:
+        [intent] = pdf.Root.OutputIntents
+        assert intent.S == "/GTS_PDFX"
+        profile = intent.DestOutputProfile
+        assert int(profile.N) == 4
+        assert b"FOGRA39" in profile.read_bytes()
+        assert pdf.open_metadata().get("pdfxid:GTS_PDFXVersion") == "PDF/X-4"
+
+
+def test_print_colours_cmyk_and_text_pure_black(sample_pdf):
+    pages = inspect_pdf(sample_pdf)
+    for page in pages:
+        assert not any("RGB" in cs for cs in page.colour_spaces), (page.number,
+                                                                   page.colour_spaces)
+        assert page.text_colour_spaces <= {"DeviceCMYK"}, page.number
+    # body text is 100 % K: the text page's content sets 0 0 0 1 before drawing glyphs
+    with pikepdf.open(sample_pdf) as pdf:
+        ops = pikepdf.parse_content_stream(pdf.pages[1])
+        fills = [tuple(float(v) for v in operands) for operands, op in ops
+                 if str(op) in ("k", "sc", "scn") and len(operands) == 4]
+    assert (0.0, 0.0, 0.0, 1.0) in fills
+
+
+def test_print_photos_cmyk_at_300ppi(sample_pdf):
+    images = [i for p in inspect_pdf(sample_pdf) for i in p.images]
+    assert len(images) == 11
+    for image in images:
+        assert image.colour_space == "DeviceCMYK"
+        assert 300 <= image.ppi, (image.page, round(image.ppi))
+
+
+def test_print_page_count_padded_to_multiple_of_four(sample_result, sample_pdf):
+    built = sample_result.outputs["print"]
+    email = sample_result.outputs["email"]
+    assert built.pages % 4 == 0 and built.pages >= email.pages
+    assert len(built.padded) == built.pages - email.pages
+    assert outline_titles(sample_pdf)[-1] == ("About us and contact", built.pages)
+
+
+def test_email_edition_small_srgb_150ppi(sample_email):
+    assert sample_email.size < 3 * 1_048_576
+    pages = inspect_pdf(sample_email.path)
+    assert not any(p.trim_box and p.trim_box != p.media_box for p in pages)
+    images = [i for p in pages for i in p.images]
+    assert len(images) == 11
+    for image in images:
+        assert image.colour_space in ("DeviceRGB", "ICCBased RGB")
+        assert 140 <= image.ppi <= 300, (image.page, round(image.ppi))
+    assert sample_email.preflight.ok, sample_email.preflight.failures
+
+
+def test_email_edition_accessible(sample_email):
+    with pikepdf.open(sample_email.path) as pdf:
+        assert pdf.Root.MarkInfo.Marked
+        assert "/StructTreeRoot" in pdf.Root
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert pdf.open_metadata().get("pdfuaid:part") == "1"
+    report = preflight_pdf(sample_email.path, purpose="email")
+    facts = report.document
+    assert facts["figures"] >= 11 and facts["figures_with_alt"] == facts["figures"]
+    links = {u for p in inspect_pdf(sample_email.path) for u in p.links}
+    assert {"https://www.iomiraq.net", "mailto:mpillinger@iom.int"} <= links
+
+
+def test_rebuilds_are_byte_identical(make_issue, tmp_path):
+    """Rebuilding unchanged sources (the second time from the image cache) gives the
+    same bytes, so a user can tell whether anything changed."""
+    folder = make_issue()
+    first = build_issue(folder, out_dir=tmp_path / "out")
+    before = {e: b.path.read_bytes() for e, b in first.outputs.items()}
+    second = build_issue(folder, out_dir=tmp_path / "out")
+    for edition in ("print", "email"):
+        after = second.outputs[edition].path.read_bytes()
+        assert hashlib.sha256(before[edition]).hexdigest() == \
+            hashlib.sha256(after).hexdigest(), edition
+
+
+def test_user_photos_never_modified(make_issue, tmp_path):
+    folder = make_issue()
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    build_issue(folder, out_dir=tmp_path / "out")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_printers_order():
+    assert printers_order(8) == [(8, 1), (2, 7), (6, 3), (4, 5)]
+    assert printers_order(6) == [(0, 1), (2, 0), (6, 3), (4, 5)]
+
+
+def test_impose_sheets_in_printers_order(sample_pdf, tmp_path):
+    target = tmp_path / "booklet.pdf"
+    sides = impose(sample_pdf, target)
+    with pikepdf.open(sample_pdf) as src:
+        n = len(src.pages)
+    assert sides == n // 2
+    with pikepdf.open(target) as pdf:
+        assert len(pdf.pages) == sides
+        box = [float(v) for v in pdf.pages[0].mediabox]
+        assert round(box[2] * MM_PER_PT) == 420 and round(box[3] * MM_PER_PT) == 297  # A3
+        order = [sorted(int(str(k)[2:]) for k in page.Resources.XObject.keys())
+                 for page in pdf.pages]
+    assert order == [sorted(pair) for pair in printers_order(n)]
+    a5 = tmp_path / "a5.pdf"
+    impose(sample_pdf, a5, booklet="a5")
+    with pikepdf.open(a5) as pdf:
+        box = [float(v) for v in pdf.pages[0].mediabox]
+        assert round(box[2] * MM_PER_PT) == 297 and round(box[3] * MM_PER_PT) == 210  # A4
+
+
+def test_preflight_catches_low_resolution_photo(make_issue, tmp_path):
+    small = tmp_path / "small.jpg"
+    Image.new("RGB", (240, 160), (120, 90, 60)).save(small)
+    folder = make_issue(files={})
+    (folder / "photos" / "road.jpg").write_bytes(small.read_bytes())
+    result = build_issue(folder, out_dir=tmp_path / "out", editions=("print",))
+    report = result.outputs["print"].preflight
+    check = next(c for c in report.checks if c.name == "image resolution")
+    assert check.status == "fail"
+    assert "240×160 px at" in check.detail and "prints sharp only up to 20 mm wide" in \
+        check.detail
+    assert any("image resolution" in str(w) for w in result.warnings)
+
+
+def test_preflight_catches_missing_bleed_and_rgb(sample_email):
+    report = preflight_pdf(sample_email.path, purpose="print")
+    failed = {c.name for c in report.checks if c.status == "fail"}
+    assert {"bleed", "colour", "output intent", "PDF/X"} <= failed
+    assert not report.ok
+
+
+def test_preflight_catches_unembedded_font(tmp_path):
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name.Helvetica)
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET"))
+    pdf.pages.append(pikepdf.Page(page))
+    path = tmp_path / "unembedded.pdf"
+    pdf.save(path)
+    report = preflight_pdf(path, purpose="print")
+    fonts = next(c for c in report.checks if c.name == "fonts")
+    assert (fonts.status, fonts.detail) == ("fail", "not embedded: Helvetica")
+
+
+def test_preflight_cli_json_and_exit_code(sample_email):
+    import json
+
+    from click.testing import CliRunner
+
+    from newsletter_pdf.cli import main
+
+    ok = CliRunner().invoke(main, ["preflight", str(sample_email.path), "--for", "email",
+                                   "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["ok"] is True
+    bad = CliRunner().invoke(main, ["preflight", str(sample_email.path), "--for", "print"])
+    assert bad.exit_code == 1
+    assert "FAIL  bleed" in bad.output
