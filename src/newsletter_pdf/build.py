@@ -93,18 +93,20 @@ def build_issue(target: Path, out_dir: Path | None = None,
     page_count = None
     # The email edition renders faster (small images); its page count tells the print
     # edition how many pages to add for saddle stitching, in a single render.
+    fit = None  # the copyfit level, found on the first edition and reused for the other
     for name in sorted(editions, key=lambda e: e != "email"):
         t0 = time.perf_counter()
         padding = 0
         if name == "print":
             multiple = print_settings(manifest).pad_to_multiple
             if page_count is None:
-                page_count = _render(manifest, checked, out, "email", problems,
-                                     allow_remote).pages
+                rendered, fit = _fitted(manifest, checked, out, "email", problems,
+                                        allow_remote)
+                page_count = rendered.pages
             if multiple > 1 and page_count % multiple:
                 padding = multiple - page_count % multiple
-        edition_obj = make_edition(name, manifest, checked.layout, out, problems, padding)
-        rendered = _render(manifest, checked, out, name, problems, allow_remote, edition_obj)
+        rendered, fit = _fitted(manifest, checked, out, name, problems, allow_remote,
+                                padding, fit)
         page_count = rendered.pages if name == "email" else page_count
         path = out / f"{manifest.slug}-{name}.pdf"
         back = 1 if manifest.back_page else 0
@@ -133,6 +135,47 @@ def build_issue(target: Path, out_dir: Path | None = None,
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
                                for p in warnings])
     return BuildResult(outputs, warnings, time.perf_counter() - started)
+
+
+# Copyfitting: when the articles' last page would hold only a few stray lines, tighten the
+# photo height caps (CSS custom properties of the layout) and render again.
+FIT_LEVELS = ["", ":root { --photo-cap: 60mm; --span-cap: 85mm; }",
+              ":root { --photo-cap: 52mm; --span-cap: 75mm; }"]
+SHORT_PAGE_LINES = 6
+
+
+def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit=None):
+    """Render one edition; without a known fit level, try them until no page is a sliver."""
+    levels = FIT_LEVELS if fit is None else [fit]
+    for level in levels:
+        edition = make_edition(name, manifest, checked.layout, out, problems, padding)
+        edition.extra_css += "\n" + level
+        rendered = _render(manifest, checked, out, name, problems, allow_remote, edition)
+        if fit is not None or not _ends_with_sliver(rendered.pdf, manifest):
+            return rendered, level
+    return rendered, level
+
+
+def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
+    """True if the last page of articles carries only a few lines (the rest overflowed)."""
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    index = len(reader.pages) - (2 if manifest.back_page else 1)
+    if index < 1:
+        return False
+    page = reader.pages[index]
+    footer = {manifest.footer.contact_line if manifest.footer else ""}
+    lines = [line for line in (page.extract_text() or "").splitlines()
+             if line.strip() and manifest.issue_label not in line and line not in footer
+             and not line.strip().isdigit()]
+    if len(lines) > SHORT_PAGE_LINES:
+        return False
+    from .pdfinspect import inspect_pdf
+
+    return not inspect_pdf(io.BytesIO(pdf))[index].images
 
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):

@@ -192,11 +192,33 @@ def _flow(article: Article, photo_view, article_view, inline) -> list[FlowItem]:
             "text": inline(quote.text), "attribution": quote.attribution}))
     for box in article.boxes:
         place(box.after, n, FlowItem("box", box=article_view(box), span=box.span))
-    flow: list[FlowItem] = inserts.get(-1, [])
-    for i, block in enumerate(article.blocks):
-        flow.append(FlowItem("block", html=Markup(block.html)))
-        flow.extend(inserts.get(i, []))
-    return flow
+    flow: list[FlowItem] = []
+    for i in [-1, *range(len(article.blocks))]:
+        if i >= 0:
+            flow.append(FlowItem("block", html=Markup(article.blocks[i].html)))
+        # Within one slot, column items come before anything spanning both columns:
+        # otherwise a quote or photo would sit alone in one column under the span.
+        flow.extend(sorted(inserts.get(i, []), key=lambda item: item.span))
+    return _settle_spans(flow)
+
+
+def _settle_spans(flow: list[FlowItem]) -> list[FlowItem]:
+    """A span (across both columns) must have real text after it or go to the end.
+
+    WeasyPrint balances the columns above and below a span separately, so a span followed
+    by less than two paragraphs leaves a ragged sliver (or one lonely item) under it.
+    """
+    out = list(flow)
+    for index in range(len(out) - 1, -1, -1):
+        item = out[index]
+        if not item.span:
+            continue
+        after = out[index + 1:]
+        paragraphs = sum(1 for x in after if x.kind == "block")
+        if after and paragraphs < 2:
+            out.pop(index)
+            out.append(item)
+    return out
 
 
 def _squash(text: str) -> str:

@@ -48,7 +48,8 @@ def press_profile(manifest: Manifest) -> Path:
 
 def image_widths(layout: Layout) -> dict[str, float]:
     """The largest width (mm) the layout gives each placement; the layout can say."""
-    defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0}
+    defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
+                "column_height": 70.0}
     defaults.update(layout.options.get("image_widths_mm", {}) or {})
     return defaults
 
@@ -86,10 +87,24 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
             continue
         placement = "logo" if "logo" in key else "cover" if key == "cover.image" else \
             _placement(manifest, path)
-        prepared = prepare_image(path, target(widths[placement]), cache)
+        width = widths[placement]
+        if placement == "column":  # a tall photo is capped in height, so it is narrower
+            width = min(width, widths.get("column_height", 70.0) * _aspect(path))
+        prepared = prepare_image(path, target(width), cache)
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
     edition.roots = [cache, profile.parent] if name == "print" else [cache]
     return edition
+
+
+def _aspect(path: Path) -> float:
+    """Width / height as displayed (EXIF orientations 5–8 swap the axes)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            w, h = h, w
+    return w / h if h else 1.0
 
 
 def _placement(manifest: Manifest, path: Path) -> str:
