@@ -150,5 +150,11 @@ def check(issue: Path, strict: bool) -> None:
                + (f", {len(checked.warnings)} warnings" if checked.warnings else ""))
 
 
+# Commands that live in their own modules.
+from .send_cli import send  # noqa: E402
+
+main.add_command(send)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
