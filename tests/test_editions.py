@@ -185,3 +185,34 @@ def test_preflight_cli_json_and_exit_code(sample_email):
     bad = CliRunner().invoke(main, ["preflight", str(sample_email.path), "--for", "print"])
     assert bad.exit_code == 1
     assert "FAIL  bleed" in bad.output
+
+
+def test_crop_marks_outside_a_true_3mm_bleed(make_issue, tmp_path):
+    folder = make_issue()
+    with open(folder / "issue.yaml", "a", encoding="utf-8") as manifest:
+        manifest.write("print:\n  crop_marks: true\n")
+    result = build_issue(folder, out_dir=tmp_path / "out", editions=("print",))
+    built = result.outputs["print"]
+    assert built.preflight.ok, built.preflight.failures
+    for page in inspect_pdf(built.path):
+        trim, bleed, media = page.trim_box, page.bleed_box, page.media_box
+        assert abs((trim[0] - bleed[0]) * MM_PER_PT - 3.0) < 0.05
+        assert (trim[0] - media[0]) * MM_PER_PT >= 8.9  # room for the marks
+        assert not any("RGB" in cs for cs in page.colour_spaces)
+
+
+def test_preflight_catches_text_outside_safe_area(tmp_path):
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name.Helvetica)
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(b"BT /F1 9 Tf 4 400 Td (Too close) Tj ET"))
+    pdf.pages.append(pikepdf.Page(page))
+    path = tmp_path / "edge.pdf"
+    pdf.save(path)
+    check = next(c for c in preflight_pdf(path, purpose="print").checks
+                 if c.name == "safe area")
+    assert (check.status, check.detail) == (
+        "fail", "text closer than 5 mm to the trim on page 1 ('Too close')")

@@ -185,11 +185,27 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options)
-    rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name))
+    rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name),
+                                  edition.bleed_box_mm)
     return rendered
 
 
-def _deterministic(pdf: bytes) -> bytes:
+def _marks_in_registration(page) -> None:
+    """WeasyPrint draws crop marks in RGB black; a press wants them on every plate
+    (registration: 100 % of each ink), and PDF/X wants no RGB."""
+    import pikepdf
+
+    xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
+    for _, form in xobjects.items():
+        if form.get("/Subtype") != "/Form":
+            continue
+        data = form.read_bytes()
+        if b"BT" in data or b"0 0 0 RG" not in data:
+            continue
+        form.write(data.replace(b"0 0 0 rg", b"1 1 1 1 k").replace(b"0 0 0 RG", b"1 1 1 1 K"))
+
+
+def _deterministic(pdf: bytes, bleed_box_mm: float | None = None) -> bytes:
     """Re-save through qpdf with deterministic compression and file identifier: WeasyPrint's
     own output varies in its deflate bytes from run to run (same content, different
     encoding), and users must be able to tell whether anything changed."""
@@ -199,6 +215,13 @@ def _deterministic(pdf: bytes) -> bytes:
 
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
+        if bleed_box_mm is not None:  # crop marks widened the sheet: the bleed stays real
+            pad = bleed_box_mm * 72 / 25.4
+            for page in doc.pages:
+                t = [float(v) for v in page.obj.TrimBox]
+                page.obj.BleedBox = pikepdf.Array([t[0] - pad, t[1] - pad, t[2] + pad,
+                                                   t[3] + pad])
+                _marks_in_registration(page)
         doc.save(out, deterministic_id=True, recompress_flate=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     return out.getvalue()

@@ -55,6 +55,7 @@ class Edition:
     extra_css: str = ""  # edition-specific rules for the document head
     pdf_options: dict = field(default_factory=dict)
     roots: list = field(default_factory=list)  # extra folders the renderer may read
+    bleed_box_mm: float | None = None  # BleedBox to set after rendering (crop marks)
 
 
 def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,

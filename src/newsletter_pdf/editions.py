@@ -69,6 +69,12 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
         target = lambda w: Target("print", w, settings.min_ppi, settings.max_ppi, 92,  # noqa
                                   profile)
         edition.extra_css = _print_css(manifest, layout, profile, settings)
+        if settings.crop_marks:
+            # Marks are drawn outside the bleed: widen the sheet to leave them room; the
+            # BleedBox is set back to the real bleed after rendering (build.py).
+            edition.extra_css += (f"\n@page {{ bleed: {max(settings.bleed_mm + 6, 9)}mm; "
+                                  "marks: crop; }")
+            edition.bleed_box_mm = settings.bleed_mm
         edition.pdf_options = {"pdf_variant": "pdf/x-4"}
     else:
         settings = email_settings(manifest)
@@ -79,6 +85,7 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
         "custom_metadata": True,
         "pdf_identifier": _identifier(manifest, name),
     })
+    needed: dict[Path, float] = {}  # one file may be placed twice: prepare for the largest
     for path, key, _ in image_references(manifest):
         if path.suffix.lower() == ".svg":
             if name == "print":  # vector art: recolour into the press profile
@@ -90,6 +97,8 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
         width = widths[placement]
         if placement == "column":  # a tall photo is capped in height, so it is narrower
             width = min(width, widths.get("column_height", 70.0) * _aspect(path))
+        needed[path] = max(width, needed.get(path, 0.0))
+    for path, width in needed.items():
         prepared = prepare_image(path, target(width), cache)
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
     edition.roots = [cache, profile.parent] if name == "print" else [cache]

@@ -251,3 +251,30 @@ def outline_titles(path: Path | str) -> list[tuple[str, int]]:
                     page = index.get(dest[0].objgen, 0)
                 result.append((item.title, page))
         return result
+
+
+def text_origins(path) -> list[list[tuple[float, float, float, str]]]:
+    """Per page: (x, y, estimated width, text) of every text run, in PDF points."""
+    import pypdf
+
+    reader = pypdf.PdfReader(path)
+    pages = []
+    for page in reader.pages:
+        runs: list[tuple[float, float, float, str]] = []
+
+        def visit(text, cm, tm, font, size, runs=runs):
+            if not text.strip():
+                return
+            a, b, c, d, e, f = tm
+            A, B, C, D, E, F = cm
+            x = e * A + f * C + E
+            y = e * B + f * D + F
+            scale = (abs(a * A) or 1) * (size or 1)
+            runs.append((x, y, 0.5 * scale * len(text.rstrip()), text))
+
+        try:
+            page.extract_text(visitor_text=visit)
+        except Exception:  # a damaged text layer must not stop the preflight
+            pass
+        pages.append(runs)
+    return pages

@@ -181,8 +181,31 @@ def _figures(tree) -> tuple[int, int]:
     return figures, alts
 
 
+def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> None:
+    """Text must stay ``safe_mm`` inside the trim: trimming wanders by a millimetre or two."""
+    from .pdfinspect import text_origins
+
+    margin = safe_mm / MM_PER_PT
+    offenders = []
+    for page, runs in zip(pages, text_origins(report.path)):
+        trim = page.trim_box or page.media_box
+        for x, y, width, text in runs:
+            # (run widths are not known exactly: the right edge is judged by the origin)
+            if (x < trim[0] + margin - 0.5 or y < trim[1] + margin or
+                    y > trim[3] - margin or x > trim[2] - margin):
+                offenders.append((page.number, text.strip()[:30]))
+                break
+    if offenders:
+        report.checks.append(Check("safe area", "fail", "text closer than "
+                                   f"{safe_mm:.0f} mm to the trim on " + "; ".join(
+                                       f"page {n} ({t!r})" for n, t in offenders)))
+    else:
+        report.checks.append(Check("safe area", "ok",
+                                   f"all text at least {safe_mm:.0f} mm inside the trim"))
+
+
 def _print_checks(report: Report, pages: list[PageInfo], min_ppi: int, error_ppi: int,
-                  pad_multiple: int, min_bleed_mm: float) -> None:
+                  pad_multiple: int, min_bleed_mm: float, safe_mm: float = 5.0) -> None:
     add = report.checks.append
     doc = report.document
     if doc.get("output_intent_components") == 4:
@@ -231,6 +254,7 @@ def _print_checks(report: Report, pages: list[PageInfo], min_ppi: int, error_ppi
     text_spaces = {cs for p in pages for cs in p.text_colour_spaces}
     add(Check("text colour", "ok" if text_spaces <= {"DeviceCMYK", "DeviceGray"} else "fail",
               ", ".join(sorted(text_spaces)) or "no text"))
+    _safe_area_check(report, pages, safe_mm)
     n = len(pages)
     if pad_multiple > 1 and n % pad_multiple:
         add(Check("page count", "fail", f"{n} pages: saddle stitching needs a multiple of "
