@@ -22,7 +22,8 @@ def type_name(tp) -> str:
 def main() -> None:
     classes = [m.Manifest, m.Newsletter, m.Colours, m.IssueInfo, m.Cover, m.Teaser,
                m.Contents, m.ArticleSpec, m.Photo, m.PullQuote, m.Signature, m.BackPage,
-               m.Section, m.Contact, m.Person, m.Detail, m.Credit, m.Footer, FrontMatter]
+               m.Section, m.Contact, m.Person, m.Detail, m.Credit, m.Footer, m.PrintSettings,
+               m.EmailSettings, m.Distribution, FrontMatter]
     for cls in classes:
         print(f"\n**{cls.__name__}** — {cls.__doc__.strip()}\n")
         print("| key | type | default | meaning |\n|---|---|---|---|")
