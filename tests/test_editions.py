@@ -145,7 +145,11 @@ def test_preflight_catches_low_resolution_photo(make_issue, tmp_path):
     assert check.status == "fail"
     assert "240×160 px at" in check.detail and "prints sharp only up to 20 mm wide" in \
         check.detail
-    assert any("image resolution" in str(w) for w in result.warnings)
+    named = [str(w).removeprefix(str(folder) + "/") for w in result.warnings
+             if w.file and w.file.name == "road.jpg"]
+    assert named == ["photos/road.jpg: warning: road.jpg prints at 27 ppi on page 1 (too "
+                     "low to print well); at 300 ppi it can print at most 20 mm wide — use "
+                     "a larger original or place it smaller"]
 
 
 def test_preflight_catches_missing_bleed_and_rgb(sample_email):

@@ -40,6 +40,7 @@ class Built:
     seconds: float
     padded: list[int] = field(default_factory=list)  # page numbers of added pages
     preflight: object | None = None  # preflight.Report
+    sources: dict = field(default_factory=dict)  # placed (w, h) px -> source photo
 
 
 @dataclass
@@ -107,12 +108,14 @@ def build_issue(target: Path, out_dir: Path | None = None,
                 padding = multiple - page_count % multiple
         rendered, fit = _fitted(manifest, checked, out, name, problems, allow_remote,
                                 padding, fit)
+        sources = rendered.sources
         page_count = rendered.pages if name == "email" else page_count
         path = out / f"{manifest.slug}-{name}.pdf"
         back = 1 if manifest.back_page else 0
         padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
         built = Built(name, path, rendered.pages, len(rendered.pdf),
                       time.perf_counter() - t0, padded if padding else [])
+        built.sources = sources
         pending.append((built, rendered.pdf))
     problems.raise_if_errors(strict)
     outputs: dict[str, Built] = {}
@@ -130,6 +133,8 @@ def build_issue(target: Path, out_dir: Path | None = None,
     for built in outputs.values():
         if built.preflight is not None:
             warnings += built.preflight.as_problems()
+        if built.edition == "print" and preflight:
+            warnings += _photo_resolution(built, manifest)
     if strict and any(p.warning for p in warnings):
         from .errors import ValidationError
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
@@ -187,6 +192,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
                           pdf_options=edition.pdf_options)
     rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name),
                                   edition.bleed_box_mm)
+    rendered.sources = edition.sources
     return rendered
 
 
@@ -237,6 +243,30 @@ def _stable_document_id(pdf: bytes, manifest: Manifest, edition: str) -> bytes:
     stable = uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter-pdf:{manifest.slug}:{edition}")
     return re.sub(rb"xmp\.did:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                   b"xmp.did:" + str(stable).encode(), pdf)
+
+
+def _photo_resolution(built: Built, manifest: Manifest) -> list[Problem]:
+    """Name each photo printing under the wanted ppi, with the largest size it can take."""
+    from .pdfinspect import inspect_pdf
+
+    settings = print_settings(manifest)
+    out = []
+    seen = set()
+    for page in inspect_pdf(built.path):
+        for image in page.images:
+            source = built.sources.get((image.pixel_width, image.pixel_height))
+            if source is None or image.ppi >= settings.min_ppi or source in seen:
+                continue
+            seen.add(source)
+            largest = image.pixel_width / settings.min_ppi * 25.4
+            severity = "too low to print well" if image.ppi < settings.error_ppi else \
+                "below the print shop's 300 ppi"
+            out.append(Problem(
+                f"{source.name} prints at {image.ppi:.0f} ppi on page {page.number} "
+                f"({severity}); at {settings.min_ppi} ppi it can print at most "
+                f"{largest:.0f} mm wide — use a larger original or place it smaller",
+                file=source, warning=True))
+    return out
 
 
 def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:

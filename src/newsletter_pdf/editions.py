@@ -101,6 +101,7 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
     for path, width in needed.items():
         prepared = prepare_image(path, target(width), cache)
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
+        edition.sources[(prepared.width, prepared.height)] = path
     edition.roots = [cache, profile.parent] if name == "print" else [cache]
     return edition
 
