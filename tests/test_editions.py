@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pikepdf
-import pytest
 from PIL import Image
 
 from newsletter_pdf.build import build_issue
@@ -85,8 +84,12 @@ def test_email_edition_accessible(sample_email):
     report = preflight_pdf(sample_email.path, purpose="email")
     facts = report.document
     assert facts["figures"] >= 11 and facts["figures_with_alt"] == facts["figures"]
-    links = {u for p in inspect_pdf(sample_email.path) for u in p.links}
+    pages = inspect_pdf(sample_email.path)
+    links = {u for p in pages for u in p.links}
     assert {"https://www.iomiraq.net", "mailto:mpillinger@iom.int"} <= links
+    # web addresses in the articles' own text are links too, not only the contact block
+    in_articles = {u for p in pages[1:-1] for u in p.links}
+    assert "https://www.iomiraq.net" in in_articles
 
 
 def test_rebuilds_are_byte_identical(make_issue, tmp_path):

@@ -61,3 +61,31 @@ def test_missing_layout_is_a_clear_error(make_issue):
     assert str(problem).split(": ", 1)[1].startswith("layout: layout 'nope' not found; "
                                                      "looked in ")
     assert str(problem).endswith("Use 'newsletter' or create that folder with a layout.yaml")
+
+
+def test_layout_name_cannot_be_a_path(make_issue):
+    folder = make_issue()
+    (folder / "issue.yaml").write_text((folder / "issue.yaml").read_text()
+                                       + "layout: ../../elsewhere\n")
+    with pytest.raises(ValidationError) as info:
+        check_issue(folder)
+    [problem] = info.value.problems
+    assert str(problem).endswith("layout: layout '../../elsewhere' is not a layout name; give "
+                                 "the name of a folder in layouts/ (no '/' or '..')")
+
+
+def test_issue_templates_are_sandboxed(make_issue, tmp_path):
+    from newsletter_pdf.errors import RenderError
+
+    folder = make_issue(files={
+        "layouts/evil/layout.yaml": "extends: newsletter\n",
+        "layouts/evil/templates/issue.html":
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}\n",
+    })
+    (folder / "issue.yaml").write_text((folder / "issue.yaml").read_text() + "layout: evil\n")
+    with pytest.raises(RenderError) as info:
+        build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
+    message = str(info.value)
+    assert message.startswith(str(folder / "layouts/evil/templates/issue.html") + ":1: ")
+    assert "unsafe" in message and message.endswith("fix the layout's template")
+    assert not (tmp_path / "out" / "test-newsletter-2024-q2-email.pdf").exists()

@@ -5,22 +5,36 @@ kept as a list of top-level blocks (paragraphs, subheads, lists, tables…) so t
 can put photos, pull quotes and boxes *between* blocks, where each must sit in a
 multi-column flow (WeasyPrint only spans direct children of the column container).
 
-Raw HTML is not trusted: it is shown as text, with a warning naming the file and line.
+Raw HTML is not trusted. By default it is shown as text, with a warning naming the file
+and line. With the explicit opt-in (``allow_html=True``, the CLI's ``--allow-html``) a safe
+subset passes through :func:`sanitise_html` (the ``nh3`` sanitiser, an allow-list): text
+formatting, lists, tables, links and images — never ``link``, ``object``, ``embed``,
+``iframe``, ``script``, ``style``, ``base``, ``meta``, SVG or MathML, event handlers, or
+``style=`` attributes that could load anything (``url()``, ``@import``, CSS escapes).
+
+Images in articles (Markdown ``![alt](path)`` and, when allowed, ``<img src>``) are
+resolved relative to the article file and must stay inside the issue folder (after ``..``
+and symlinks); they are opened and checked like every other photo.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .errors import Problems
 from .manifest import ArticleSpec, Manifest, Photo, PullQuote, Signature, article_id
-from .schema import Reader, compose_yaml, field
+from .schema import Reader, compose_yaml, confine, field, issue_root_of
+
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024  # ~ 3,000 pages of text
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -84,22 +98,43 @@ class Article:
 
 
 def markdown_parser(language: str = "en") -> MarkdownIt:
-    """The CommonMark parser with tables, strikethrough and typographic punctuation."""
-    options = {"typographer": True, "html": True}
+    """The CommonMark parser with tables, strikethrough, typographic punctuation and
+    linkify (bare web and email addresses become links: clickable in the email edition)."""
+    options = {"typographer": True, "html": True, "linkify": True}
     quotes = QUOTES.get(language.split("-")[0].lower())
     if quotes:
         options["quotes"] = quotes
     md = MarkdownIt("commonmark", options).enable(
-        ["table", "strikethrough", "replacements", "smartquotes"])
+        ["table", "strikethrough", "replacements", "smartquotes", "linkify"])
+    # www.example.org → https:// (linkify-it would say http://); emails → mailto:
+    md.validateLink = lambda url: not url.lower().startswith(("javascript:", "vbscript:",
+                                                              "file:", "data:"))
+    md.normalizeLink = _normalise_link(md.normalizeLink)
+    # linkify-it knows only a few generic top-level domains; NGOs live on these too.
+    md.linkify.tlds(["int", "ngo", "ong", "org", "info", "africa", "asia", "io", "app",
+                     "dev", "eu", "global", "news", "online", "site"], True)
     return install_renderers(md)
 
 
-def read_articles(manifest: Manifest, problems: Problems) -> list[Article]:
-    """Read every article of the manifest; boxes are attached to their host article."""
+def _normalise_link(original):
+    def normalise(url: str) -> str:
+        if url.startswith("http://www.") and "://" not in url[7:]:
+            url = "https://" + url[7:]
+        return original(url)
+    return normalise
+
+
+def read_articles(manifest: Manifest, problems: Problems,
+                  allow_html: bool = False) -> list[Article]:
+    """Read every article of the manifest; boxes are attached to their host article.
+
+    ``allow_html`` lets a sanitised subset of raw HTML through (default: escaped).
+    """
     md = markdown_parser(manifest.issue.language)
     articles: list[Article] = []
     for index, spec in enumerate(manifest.articles):
-        article = read_article(spec, index, md, problems)
+        article = read_article(spec, index, md, problems, allow_html=allow_html,
+                               root=manifest.folder)
         if article is not None:
             articles.append(article)
     by_id = {a.id: a for a in articles}
@@ -113,19 +148,23 @@ def read_articles(manifest: Manifest, problems: Problems) -> list[Article]:
     return top
 
 
-def read_article(spec: ArticleSpec, index: int, md: MarkdownIt,
-                 problems: Problems) -> Article | None:
+def read_article(spec: ArticleSpec, index: int, md: MarkdownIt, problems: Problems, *,
+                 allow_html: bool = False, root: Path | None = None) -> Article | None:
     """Read one article file, merging its front matter under the manifest's values."""
     path = Path(spec.file)
+    root = root if root is not None else issue_root_of(path)
     key = f"articles[{index}].file"
     text = read_text(path, problems, key=key)
     if text is None:
         return None
     before = len(problems.errors)
-    fm, body, body_line = split_front_matter(text, path, problems)
+    fm, body, body_line = split_front_matter(text, path, problems, root=root)
     if len(problems.errors) > before:
         return None  # the front matter's own problems say it all
-    blocks = render_blocks(md, body, body_line, path, problems)
+    if fm and fm.photos and not spec.photos:
+        _inspect_front_matter_photos(fm.photos, path, problems)
+    blocks = render_blocks(md, body, body_line, path, problems, allow_html=allow_html,
+                           root=root)
     title = spec.title or (fm.title if fm else None)
     if not blocks:
         problems.error("the article has no text; write its body below the front matter "
@@ -149,16 +188,62 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt,
     )
 
 
+def _inspect_front_matter_photos(photos: list[Photo], path: Path, problems: Problems) -> None:
+    """Front-matter photos are checked like the manifest's (images.inspect_images sees
+    only the manifest)."""
+    from .images import inspect_image
+
+    for j, photo in enumerate(photos):
+        where = photo.where
+        inspect_image(Path(photo.file), problems, key=f"photos[{j}].file",
+                      file=where.file if where else path,
+                      line=where.line if where else None,
+                      column=where.column if where else None)
+
+
+# Files that are not text at all, recognised by their first bytes.
+_NOT_TEXT = [
+    (b"PK\x03\x04", "a Word (.docx) or other ZIP file"),
+    (b"\xd0\xcf\x11\xe0", "an old Word (.doc) file"),
+    (b"{\\rtf", "an RTF document"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+]
+
+
 def read_text(path: Path, problems: Problems, key: str = "") -> str | None:
     """Read a UTF-8 text file; a wrong encoding is reported with its line."""
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            problems.error(f"{path.name} is {size / 2**20:.0f} MB; a text file over "
+                           f"{MAX_ARTICLE_BYTES // 2**20} MB is not an article — is it the "
+                           "right file?", file=path, key=key)
+            return None
         raw = path.read_bytes()
     except OSError as exc:
         problems.error(f"cannot read {path.name}: {exc.strerror}; check it exists and is "
                        "readable", file=path, key=key)
         return None
+    for magic, what in _NOT_TEXT:
+        if raw.startswith(magic):
+            problems.error(f"{path.name} is {what}, not Markdown text; save the article as "
+                           "plain text (UTF-8) with a .md name", file=path, key=key)
+            return None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.error(f"{path.name} is UTF-16 text; re-save the file as UTF-8", file=path,
+                       line=1, key=key)
+        return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        problems.error(f"{path.name} contains NUL bytes: it is a binary file, not Markdown "
+                       "text; save the article as plain text (UTF-8)", file=path, line=line,
+                       key=key)
+        return None
     try:
         return raw.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -172,8 +257,12 @@ def read_text(path: Path, problems: Problems, key: str = "") -> str | None:
         return None
 
 
-def split_front_matter(text: str, path: Path, problems: Problems):
-    """Return (front matter or None, body, 1-based line where the body starts)."""
+def split_front_matter(text: str, path: Path, problems: Problems, root: Path | None = None):
+    """Return (front matter or None, body, 1-based line where the body starts).
+
+    Photo paths in the front matter are relative to the article file and must stay
+    inside ``root`` (default: the issue folder holding the file).
+    """
     match = FRONT_MATTER.match(text)
     if not match:
         return None, text, 1
@@ -182,16 +271,31 @@ def split_front_matter(text: str, path: Path, problems: Problems):
     node = compose_yaml(yaml_text, path, problems, line_offset=1)
     if node is None:
         return None, text[match.end():], body_line
-    reader = Reader(path, path.parent, problems, line_offset=1)
+    reader = Reader(path, path.parent, problems, line_offset=1,
+                    root=root if root is not None else issue_root_of(path))
     fm = reader.read_dataclass(FrontMatter, node, "")
     return fm, text[match.end():], body_line
 
 
 def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
-                  problems: Problems) -> list[Block]:
-    """Render Markdown to a list of top-level HTML blocks, each with its source line."""
-    tokens = md.parse(body)
-    _neutralise_raw_html(tokens, first_line, path, problems)
+                  problems: Problems, *, allow_html: bool = False,
+                  root: Path | None = None) -> list[Block]:
+    """Render Markdown to a list of top-level HTML blocks, each with its source line.
+
+    Raw HTML is escaped (with a warning) unless ``allow_html``, when each block is
+    sanitised. Images are resolved relative to ``path`` and confined to ``root``
+    (default: the issue folder holding ``path``).
+    """
+    root = root if root is not None else issue_root_of(path)
+    try:
+        tokens = md.parse(body)
+    except RecursionError:
+        problems.error("the text is nested too deeply (lists or quotes hundreds of levels "
+                       "deep); flatten it", file=path, line=first_line)
+        return []
+    if not allow_html:
+        _neutralise_raw_html(tokens, first_line, path, problems)
+    _resolve_images(tokens, first_line, path, root, problems)
     _shift_headings(tokens)
     blocks: list[Block] = []
     start = 0
@@ -205,6 +309,8 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
             tag = opener.tag or opener.type
             rendered = md.renderer.render(chunk, md.options, {})
             line = (opener.map[0] if opener.map else 0) + first_line
+            if allow_html:
+                rendered = sanitise_html(rendered, path, line, root, problems)
             blocks.append(Block(rendered, tag, line, _plain(chunk)))
     return blocks
 
@@ -225,6 +331,152 @@ def _neutralise_raw_html(tokens: list[Token], first_line: int, path: Path,
                     problems.warn("raw HTML is not allowed in articles and is printed as "
                                   "text; use Markdown instead", file=path, line=line)
                     child.type = "text"
+
+
+def _image_source(src: str, path: Path, root: Path) -> tuple[str | None, str | None, Path | None]:
+    """Where an article's image really is: ``(url, problem, local file)``.
+
+    Relative and absolute paths are resolved against the article's folder and must stay
+    inside ``root``; ``file:`` URLs likewise; ``data:`` raster images and ``http(s)``
+    URLs pass (the renderer refuses remote ones unless --allow-remote).
+    """
+    src = src.strip()
+    scheme = urlsplit(src).scheme.lower() if ":" in src else ""
+    if len(scheme) == 1:  # C:\… — a Windows path, not a scheme
+        scheme = ""
+    if scheme in ("http", "https"):
+        return src, None, None
+    if scheme == "data":
+        if re.match(r"data:image/(png|jpeg|gif|webp)[;,]", src, re.I):
+            return src, None, None
+        return None, "only PNG, JPEG, GIF or WebP data: images can be embedded", None
+    if scheme == "file":
+        local = url2pathname(unquote(urlsplit(src).path))
+    elif scheme:
+        return None, (f"{src}: the {scheme}: scheme is not allowed; use a file in the issue "
+                      "folder"), None
+    else:
+        local = unquote(src.split("#", 1)[0].split("?", 1)[0])
+    if not local:
+        return None, "an image needs a file name", None
+    target, reason = confine(path.parent, local, root)
+    if target is None:
+        return None, reason, None
+    if not target.is_file():
+        return None, (f"file not found: {local} (image paths are relative to the article, "
+                      f"{_display(path.parent)}/)"), None
+    return Path(os.path.realpath(target)).as_uri(), None, target
+
+
+def _display(path: Path) -> str:
+    from .errors import display_path
+    return display_path(path)
+
+
+def _resolve_images(tokens: list[Token], first_line: int, path: Path, root: Path,
+                    problems: Problems) -> None:
+    """Markdown images: confine, check and point them at the real file."""
+    from .images import inspect_image
+
+    for token in tokens:
+        for child in token.children or []:
+            if child.type != "image":
+                continue
+            line = (token.map[0] if token.map else 0) + first_line
+            src = child.attrGet("src") or ""
+            url, problem, local = _image_source(str(src), path, root)
+            if url is None:
+                problems.error(f"image {problem}", file=path, line=line)
+                child.type = "text"
+                child.content = child.content or ""
+                child.children = None
+                continue
+            if local is not None and inspect_image(local, problems, file=path,
+                                                   line=line) is None:
+                child.type = "text"
+                child.children = None
+                continue
+            child.attrSet("src", url)
+
+
+# The opt-in raw HTML subset: formatting, lists, tables, links and images. Anything not
+# listed is removed (its text kept); script and style lose their content too.
+HTML_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
+    "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr",
+}
+HTML_ATTRIBUTES = {
+    "*": {"class", "lang", "dir", "title", "style"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
+    "col": {"span"}, "colgroup": {"span"},
+    "ol": {"start", "reversed", "type"}, "li": {"value"},
+    "time": {"datetime"}, "code": {"class"},
+}
+STYLE_PROPERTIES = {
+    "color", "background-color", "font-weight", "font-style", "font-variant",
+    "font-size", "text-align", "text-decoration", "text-transform", "letter-spacing",
+    "vertical-align", "white-space", "border", "border-color", "border-style",
+    "border-width", "padding", "margin", "width", "height",
+}
+# Whatever could load a resource or smuggle one past a naive filter.
+UNSAFE_STYLE = re.compile(r"url\s*\(|\\|@|image|element\s*\(|attr\s*\(|expression|"
+                          r"/\*|src\s*\(", re.I)
+LINK_SCHEMES = ("http:", "https:", "mailto:", "tel:", "#")
+
+
+def sanitise_html(fragment: str, path: Path, line: int, root: Path,
+                  problems: Problems) -> str:
+    """Reduce ``fragment`` to the safe subset; what was removed is reported as a warning."""
+    import nh3
+
+    dropped: list[str] = []
+
+    def attribute(tag: str, name: str, value: str) -> str | None:
+        if name == "style":
+            if UNSAFE_STYLE.search(value):
+                dropped.append(f'style="{value}" on <{tag}>')
+                return None
+            return value
+        if tag == "a" and name == "href":
+            if value.strip().lower().startswith(LINK_SCHEMES):
+                return value
+            dropped.append(f"link {value}")
+            return None
+        if tag == "img" and name == "src":
+            url, problem, local = _image_source(value, path, root)
+            if url is None:
+                problems.error(f"image {problem}", file=path, line=line)
+                return None
+            if local is not None:
+                from .images import inspect_image
+                if inspect_image(local, problems, file=path, line=line) is None:
+                    return None
+            return url
+        return value
+
+    before = _tags(fragment)
+    clean = nh3.clean(
+        fragment, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, attribute_filter=attribute,
+        clean_content_tags={"script", "style", "template", "noscript", "title", "textarea",
+                            "xmp", "iframe", "noembed", "noframes", "object", "svg",
+                            "math"},
+        url_schemes={"http", "https", "mailto", "tel", "file", "data"},
+        link_rel=None, strip_comments=True, filter_style_properties=STYLE_PROPERTIES)
+    removed = sorted(before - HTML_TAGS)
+    if removed or dropped:
+        what = ", ".join([f"<{t}>" for t in removed] + dropped)
+        problems.warn(f"raw HTML outside the safe subset was removed: {what}", file=path,
+                      line=line)
+    return clean
+
+
+def _tags(fragment: str) -> set[str]:
+    return {m.lower() for m in re.findall(r"<\s*([A-Za-z][A-Za-z0-9-]*)", fragment)}
 
 
 def _shift_headings(tokens: list[Token]) -> None:

@@ -16,7 +16,7 @@ from .errors import Problem, Problems, UsageError
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
-from .render import render_pdf, write_atomically
+from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Checked:
     articles: list[Article]
     layout: Layout
     warnings: list[Problem] = field(default_factory=list)
+    time_limit: float | None = DEFAULT_TIME_LIMIT  # seconds a render may take
 
 
 @dataclass
@@ -52,12 +53,12 @@ class BuildResult:
     seconds: float = 0.0
 
 
-def check_issue(target: Path, strict: bool = False) -> Checked:
+def check_issue(target: Path, strict: bool = False, allow_html: bool = False) -> Checked:
     """Validate everything without rendering; raise with *all* problems at once."""
     problems = Problems()
     manifest = load_manifest(target, problems)
     problems.raise_if_errors()
-    articles = read_articles(manifest, problems)
+    articles = read_articles(manifest, problems, allow_html=allow_html)
     inspect_images(manifest, problems)
     _check_alt_texts(manifest, problems)
     layout = load_layout(manifest, problems)
@@ -73,7 +74,8 @@ def default_output_dir(manifest: Manifest) -> Path:
 
 def build_issue(target: Path, out_dir: Path | None = None,
                 editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
-                allow_remote: bool = False, preflight: bool = True) -> BuildResult:
+                allow_remote: bool = False, preflight: bool = True, allow_html: bool = False,
+                time_limit: float | None = DEFAULT_TIME_LIMIT) -> BuildResult:
     """Check, compose, render, preflight and write each edition's PDF (atomically).
 
     Every edition is rendered before any file is written, so a failure in one leaves the
@@ -86,7 +88,8 @@ def build_issue(target: Path, out_dir: Path | None = None,
     if unknown:
         raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use print, email "
                          "or all")
-    checked = check_issue(target, strict=strict)
+    checked = check_issue(target, strict=strict, allow_html=allow_html)
+    checked.time_limit = time_limit
     manifest = checked.manifest
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
@@ -189,7 +192,8 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     html = compose_html(manifest, checked.articles, checked.layout, problems, edition)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
-                          pdf_options=edition.pdf_options)
+                          pdf_options=edition.pdf_options,
+                          time_limit=getattr(checked, "time_limit", DEFAULT_TIME_LIMIT))
     rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name),
                                   edition.bleed_box_mm)
     rendered.sources = edition.sources
@@ -199,8 +203,6 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
 def _marks_in_registration(page) -> None:
     """WeasyPrint draws crop marks in RGB black; a press wants them on every plate
     (registration: 100 % of each ink), and PDF/X wants no RGB."""
-    import pikepdf
-
     xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
     for _, form in xobjects.items():
         if form.get("/Subtype") != "/Form":

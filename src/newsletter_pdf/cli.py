@@ -71,14 +71,20 @@ def _warn(warnings) -> None:
               help="Treat warnings (low-resolution photos, size budget…) as errors.")
 @click.option("--allow-remote", is_flag=True,
               help="Allow http(s) resources (off: nothing reaches the network).")
+@click.option("--allow-html", is_flag=True,
+              help="Let a sanitised, safe subset of raw HTML in articles through "
+                   "(default: shown as text, with a warning).")
+@click.option("--time-limit", type=float, default=600, show_default=True, metavar="SECONDS",
+              help="Stop a render that runs longer than this (0: no limit).")
 def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
-          allow_remote: bool) -> None:
+          allow_remote: bool, allow_html: bool, time_limit: float) -> None:
     """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml)."""
     from .build import build_issue
 
     editions = ("print", "email") if edition == "all" else (edition,)
     result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
-                         allow_remote=allow_remote)
+                         allow_remote=allow_remote, allow_html=allow_html,
+                         time_limit=time_limit or None)
     _warn(result.warnings)
     for built in result.outputs.values():
         verdict = ""
@@ -138,11 +144,13 @@ def impose(pdf: Path, output: Path | None, booklet: str | None) -> None:
 @main.command()
 @click.argument("issue", type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check(issue: Path, strict: bool) -> None:
+@click.option("--allow-html", is_flag=True,
+              help="Check articles as if raw HTML were allowed (sanitised).")
+def check(issue: Path, strict: bool, allow_html: bool) -> None:
     """Validate ISSUE without rendering: manifest, articles, photos, layout, fonts."""
     from .build import check_issue
 
-    checked = check_issue(issue, strict=strict)
+    checked = check_issue(issue, strict=strict, allow_html=allow_html)
     _warn(checked.warnings)
     n = len(checked.manifest.articles)
     click.echo(f"{display_path(checked.manifest.path)}: OK — {n} articles, layout "

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import re
 
+import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
 from .articles import Article, markdown_parser, read_text, render_blocks
-from .errors import Problems
+from .errors import Problems, RenderError
 from .layouts import Layout
 from .manifest import Manifest, Photo
 
@@ -117,8 +118,27 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
     }
     env = layout.jinja_env()
     env.filters["contact_link"] = contact_link
-    template = env.get_template("issue.html")
-    return template.render(**context)
+    try:
+        return env.get_template("issue.html").render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or exc.name}:{exc.lineno}: template error: "
+                          f"{exc.message}; fix the layout's template") from exc
+    except jinja2.TemplateError as exc:  # includes the sandbox's SecurityError
+        where = _template_line(exc)
+        raise RenderError(f"{where}layout template error: {exc}; fix the layout's "
+                          "template") from exc
+
+
+def _template_line(exc: BaseException) -> str:
+    """'file:line: ' of the template frame that raised, if the traceback has one."""
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".html"):
+            where = f"{name}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return where
 
 
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")

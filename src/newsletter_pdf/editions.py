@@ -13,7 +13,6 @@ intent into the next file — WEASYPRINT-NOTES):
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from .compose import Edition

@@ -8,43 +8,109 @@ machine, so this fetcher serves only:
 * ``data:`` URLs;
 * ``file:`` URLs of *regular files* whose real path (after ``..`` and symlinks) lies
   inside one of the allowed roots (the issue folder, the layout chain, the fonts folders);
-* ``http(s):`` only when the user passed ``--allow-remote`` — no redirects, a timeout,
-  and never to loopback, private or link-local addresses.
+* ``http(s):`` only when the user passed ``--allow-remote`` — no redirects, no proxies, a
+  timeout, a size cap, and never to loopback, private, link-local or otherwise
+  non-public addresses. The address is checked twice: when the host name is resolved and
+  again on the connected socket, so a DNS answer that changes in between (DNS rebinding)
+  cannot reach a local service either.
 
 Everything else is refused and remembered, so the build can report it.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import mimetypes
 import os
 import socket
 import stat
 from pathlib import Path
+from urllib import request
+from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 MAX_RESOURCE_BYTES = 200 * 1024 * 1024
+DEFAULT_TIMEOUT = 10.0  # seconds, per remote request
 
 
 class RefusedResource(ValueError):
     """Raised (and recorded) when a resource lies outside what the issue may use."""
 
 
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address (what --allow-remote may reach)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+                or ip.is_multicast or ip.is_unspecified or not ip.is_global)
+
+
+def inside(path: Path, roots: list[Path]) -> bool:
+    """Is the real ``path`` one of ``roots`` or below one of them (all already real)?"""
+    return any(path == root or root in path.parents for root in roots)
+
+
+class _CheckedPeer:
+    """Mixin for http.client connections: refuse once connected to a non-public peer."""
+
+    def connect(self):  # noqa: D401 - http.client's hook
+        super().connect()  # type: ignore[misc]
+        peer = self.sock.getpeername()[0]  # type: ignore[attr-defined]
+        if not is_public_address(peer):
+            self.sock.close()  # type: ignore[attr-defined]
+            raise RefusedResource(f"{self.host} connected to {peer}, a local or private "  # type: ignore[attr-defined]
+                                  "address")
+
+
+class _HTTPConnection(_CheckedPeer, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_CheckedPeer, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_HTTPConnection, req)
+
+
+class _HTTPSHandler(request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_HTTPSConnection, req, context=self._context)
+
+
+def _remote_opener() -> request.OpenerDirector:
+    """http(s) only: no proxies (they would hide the peer), no redirects, no file/ftp."""
+    opener = request.OpenerDirector()
+    for handler in (request.ProxyHandler({}), _HTTPHandler(), _HTTPSHandler(),
+                    request.HTTPDefaultErrorHandler(), request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
 class ConfinedFetcher(URLFetcher):
     """Serve ``data:`` URLs and files inside ``roots``; remote only when allowed."""
 
-    def __init__(self, roots: list[Path], allow_remote: bool = False, timeout: float = 10):
+    def __init__(self, roots: list[Path], allow_remote: bool = False,
+                 timeout: float = DEFAULT_TIMEOUT):
         super().__init__(timeout=timeout, allow_redirects=False, fail_on_errors=False)
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.allow_remote = allow_remote
+        self.timeout = timeout
         self.refused: list[tuple[str, str]] = []  # (url, reason)
+        self._remote = _remote_opener()
 
     def fetch(self, url: str, headers=None):
-        scheme = url.split(":", 1)[0].lower()
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == "file":
@@ -52,39 +118,78 @@ class ConfinedFetcher(URLFetcher):
         if scheme in ("http", "https"):
             if not self.allow_remote:
                 return self._refuse(url, "remote resources are off; pass --allow-remote")
-            self._check_host(url)
-            return super().fetch(url, headers)
-        return self._refuse(url, f"the {scheme}: scheme is not allowed")
+            return self._http(url, headers)
+        return self._refuse(url, f"the {scheme or 'empty'}: scheme is not allowed")
 
+    # -- local files ---------------------------------------------------------------------
     def _file(self, url: str):
-        path = url2pathname(unquote(urlsplit(url).path))
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            return self._refuse(url, "file URLs on other hosts are not allowed")
+        path = url2pathname(unquote(parts.path))
         real = Path(os.path.realpath(path))
-        if not any(real == root or root in real.parents for root in self.roots):
+        if not inside(real, self.roots):
             return self._refuse(url, "outside the issue, layout and fonts folders")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
-            info = os.stat(real)
+            # Open first, then check what was opened: no window for a swap in between,
+            # and a FIFO or device (which could block or never end) is never read.
+            fd = os.open(real, flags)
         except OSError as exc:
             return self._refuse(url, exc.strerror or "cannot read")
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
             return self._refuse(url, "not a regular file")
-        if info.st_size > MAX_RESOURCE_BYTES:
-            return self._refuse(url, "larger than 200 MB")
+        with os.fdopen(fd, "rb") as handle:
+            if info.st_size > MAX_RESOURCE_BYTES:
+                return self._refuse(url, f"larger than {MAX_RESOURCE_BYTES // 2**20} MB")
+            body = handle.read(MAX_RESOURCE_BYTES + 1)
         mime, _ = mimetypes.guess_type(str(real))
-        body = real.read_bytes()
         return URLFetcherResponse(real.as_uri(), body,
                                   {"Content-Type": mime or "application/octet-stream"})
 
+    # -- remote --------------------------------------------------------------------------
+    def _http(self, url: str, headers=None):
+        self._check_host(url)
+        # Ask for the plain body: a small gzip stream could expand past the size cap.
+        wanted = {**self._http_headers, **(headers or {}), "Accept-Encoding": "identity"}
+        req = request.Request(url, headers=wanted)
+        try:
+            response = self._remote.open(req, timeout=self.timeout)
+        except HTTPError as exc:
+            if 300 <= exc.code < 400:
+                return self._refuse(url, f"redirects are not followed (HTTP {exc.code} to "
+                                    f"{exc.headers.get('Location', '?')})")
+            return self._refuse(url, f"HTTP {exc.code} {exc.reason}")
+        except RefusedResource as exc:
+            return self._refuse(url, str(exc))
+        except URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, RefusedResource):
+                return self._refuse(url, str(reason))
+            return self._refuse(url, f"cannot fetch it: {reason}")
+        except (OSError, http.client.HTTPException) as exc:  # timeouts, resets
+            return self._refuse(url, f"cannot fetch it: {exc or type(exc).__name__}")
+        with response:
+            body = response.read(MAX_RESOURCE_BYTES + 1)
+            if len(body) > MAX_RESOURCE_BYTES:
+                return self._refuse(url, f"larger than {MAX_RESOURCE_BYTES // 2**20} MB")
+            if response.headers.get("Content-Encoding"):
+                return self._refuse(url, "compressed responses are not accepted")
+            return URLFetcherResponse(response.url, body, dict(response.headers),
+                                      response.status)
+
     def _check_host(self, url: str) -> None:
         host = urlsplit(url).hostname or ""
+        if not host:
+            self._refuse(url, "no host name")
         try:
             infos = socket.getaddrinfo(host, None)
         except OSError as exc:
             self._refuse(url, f"cannot resolve {host}: {exc}")
         for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if (address.is_private or address.is_loopback or address.is_link_local
-                    or address.is_reserved or address.is_multicast
-                    or address.is_unspecified):
+            if not is_public_address(info[4][0]):
                 self._refuse(url, f"{host} is a local or private address")
 
     def _refuse(self, url: str, reason: str):

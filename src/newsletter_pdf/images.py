@@ -6,20 +6,65 @@ silently missing picture.
 
 from __future__ import annotations
 
+import re
+import struct
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import Problems
 from .manifest import Manifest
 from .schema import Where
 
-# Pillow's own guard against decompression bombs, made explicit: 120 megapixels covers
+# Pillow's own guard against decompression bombs, made explicit: 100 megapixels covers
 # any camera a communications officer owns; beyond that is an error, not an OOM kill.
-MAX_PIXELS = 120_000_000
+MAX_PIXELS = 100_000_000
+MAX_SIDE = 30_000  # pixels; a longer side is a mistake (or an attack), not a photo
+MAX_ASPECT = 20  # a photo 20 times wider than tall (or taller than wide) cannot be laid out
+MAX_SVG_BYTES = 10 * 1024 * 1024
 RASTER_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "GIF"}
+EXTENSIONS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",), "TIFF": (".tif", ".tiff"),
+              "WEBP": (".webp",), "GIF": (".gif",), "SVG": (".svg",)}
+
+# Formats recognised by their first bytes, to name what a file really is.
+_MAGIC = [
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF8", "GIF"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"), (b"%PDF", "PDF"),
+    (b"8BPS", "PSD"), (b"PK\x03\x04", "ZIP"), (b"\x00\x00\x01\x00", "ICO"),
+]
+_UNSUPPORTED = {
+    "HEIC": "an iPhone HEIC photo", "AVIF": "an AVIF image", "PDF": "a PDF document",
+    "PSD": "a Photoshop (PSD) file", "ZIP": "a ZIP or Office document", "BMP": "a BMP image",
+    "ICO": "an icon (ICO) file", "EPS": "an EPS file",
+}
+XLINK = "{http://www.w3.org/1999/xlink}href"
+SVG_DATA_OK = re.compile(r"data:", re.I)
+CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.I)
+
+
+def sniff(head: bytes) -> str | None:
+    """The format a file's first bytes say it is (None: not recognised)."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand[:3] in (b"hei", b"hev", b"mif", b"msf"):
+            return "HEIC"
+    if head.startswith(b"%!PS"):
+        return "EPS"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in head.lower():
+        return "SVG"
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,9 +96,11 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
 def inspect_images(manifest: Manifest, problems: Problems) -> dict[Path, ImageInfo]:
     """Open every referenced image; report unreadable, unsupported or oversized ones."""
     infos: dict[Path, ImageInfo] = {}
+    seen: set[Path] = set()  # a broken file used twice is reported once
     for path, key, where in image_references(manifest):
-        if path in infos:
+        if path in seen:
             continue
+        seen.add(path)
         loc = {"file": where.file, "line": where.line, "column": where.column} if where \
             else {"file": manifest.path}
         info = inspect_image(path, problems, key=key, **loc)
@@ -63,42 +110,250 @@ def inspect_images(manifest: Manifest, problems: Problems) -> dict[Path, ImageIn
 
 
 def inspect_image(path: Path, problems: Problems, key: str = "", **loc) -> ImageInfo | None:
-    """Open one image (header and full decode check) or record why it cannot be used."""
+    """Open one image (header and a full decode check) or record why it cannot be used.
+
+    Every refusal names the file and says what to do about it.
+    """
     name = path.name
-    if path.suffix.lower() == ".svg":
-        try:
-            ElementTree.parse(path)
-        except (ElementTree.ParseError, OSError) as exc:
-            problems.error(f"{name} is not a valid SVG file ({exc}); re-export it",
-                           key=key, **loc)
-            return None
-        return ImageInfo(path, "SVG", 0, 0)
+
+    def bad(message: str) -> None:
+        problems.error(f"{name} {message}", key=key, **loc)
+
     try:
-        if path.stat().st_size == 0:
-            problems.error(f"{name} is empty (0 bytes); copy the photo again", key=key, **loc)
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except PermissionError:
+        bad("cannot be read (permission denied); check its permissions, e.g. chmod a+r")
+        return None
+    except OSError as exc:
+        bad(f"cannot be read ({exc.strerror}); copy it again")
+        return None
+    if size == 0:
+        bad("is empty (0 bytes); copy the photo again")
+        return None
+    actual = sniff(head)
+    suffix = path.suffix.lower()
+    if actual in _UNSUPPORTED:
+        bad(f"is {_UNSUPPORTED[actual]}, which this tool cannot place; export it as "
+            "JPEG (photos) or PNG/SVG (logos and artwork)")
+        return None
+    if suffix == ".svg" or actual == "SVG":
+        if actual not in ("SVG", None):
+            bad(f"is named .svg but is a {actual} image; rename it to "
+                f"{path.stem}{EXTENSIONS[actual][0]}" if actual in EXTENSIONS else
+                "is named .svg but is not SVG; re-export it")
             return None
-        with Image.open(path) as im:
-            if im.format not in RASTER_FORMATS:
-                problems.error(f"{name} is a {im.format} image, which PDFs cannot carry; "
-                               "save it as JPEG or PNG", key=key, **loc)
-                return None
-            if im.width * im.height > MAX_PIXELS:
-                problems.error(f"{name} has {im.width}×{im.height} pixels (over "
-                               f"{MAX_PIXELS // 1_000_000} megapixels); scale it down",
-                               key=key, **loc)
-                return None
-            info = ImageInfo(path, im.format, im.width, im.height, im.mode)
-        with Image.open(path) as im:
-            im.verify()
-    except UnidentifiedImageError:
-        problems.error(f"{name} is not an image Pillow can read (corrupt, or not the "
-                       "format its name says); re-export it as JPEG or PNG", key=key, **loc)
+        return _inspect_svg(path, size, bad)
+    if actual is None:
+        bad("is not an image (or is corrupt): its first bytes match no image format; "
+            "re-export it as JPEG or PNG")
         return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            fmt, width, height, mode = im.format, im.width, im.height, im.mode
+            if fmt not in RASTER_FORMATS:
+                bad(f"is a {fmt} image, which PDFs cannot carry; save it as JPEG or PNG")
+                return None
+            problem = _dimensions_problem(width, height)
+            if problem:
+                bad(problem)
+                return None
+            _full_decode(im)
     except Image.DecompressionBombError:
-        problems.error(f"{name} is too large to decode safely; scale it down", key=key, **loc)
+        bad(f"claims more than {MAX_PIXELS // 1_000_000} megapixels (a decompression "
+            "bomb?); scale it down or export it again")
         return None
-    except (OSError, SyntaxError, ValueError) as exc:
-        problems.error(f"{name} is damaged or truncated ({exc}); copy or export it again",
-                       key=key, **loc)
+    except UnidentifiedImageError:
+        bad(f"looks like {actual} but cannot be read (corrupt); re-export it as JPEG or PNG")
         return None
-    return info
+    except MemoryError:
+        bad("is too large to decode in the memory available; scale it down")
+        return None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, EOFError) or "truncat" in detail.lower():
+            bad("is truncated (the file ends too early: an interrupted copy or download); "
+                "copy it again from the original")
+        else:
+            bad(f"is damaged ({detail}); export it again from the original")
+        return None
+    if suffix and fmt in EXTENSIONS and suffix not in EXTENSIONS[fmt]:
+        problems.warn(f"{name} is a {fmt} image named {suffix}; rename it to "
+                      f"{path.stem}{EXTENSIONS[fmt][0]}", key=key, **loc)
+    return ImageInfo(path, fmt, width, height, mode)
+
+
+def _dimensions_problem(width: int, height: int) -> str | None:
+    if width < 1 or height < 1:
+        return f"has no pixels ({width}×{height}); export it again"
+    if width * height > MAX_PIXELS:
+        return (f"has {width}×{height} pixels (over {MAX_PIXELS // 1_000_000} megapixels); "
+                "scale it down")
+    if max(width, height) > MAX_SIDE:
+        return (f"is {width}×{height} pixels, longer than {MAX_SIDE:,} pixels on one side; "
+                "scale it down")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        return (f"is {width}×{height} pixels: one side is more than {MAX_ASPECT} times the "
+                "other; crop it to a printable shape")
+    return None
+
+
+def _full_decode(im: Image.Image) -> None:
+    """Decode every byte (truncation and corruption show up only then), cheaply.
+
+    JPEGs decode in draft mode at 1/8 scale: the whole stream is read, memory stays at
+    1/64 of the full image. PNGs are checked chunk by chunk (CRCs, Pillow's verify) and
+    their compressed pixel stream is inflated in small pieces and thrown away: a bad or
+    cut-off stream is found without holding the image in memory.
+    """
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES globally when imported (it would
+    # rather print half a photo): checks must see truncation, so switch it off meanwhile.
+    relaxed = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        _decode(im)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = relaxed
+
+
+def _decode(im: Image.Image) -> None:
+    if im.format == "JPEG":
+        im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+        im.load()
+        return
+    if im.format == "PNG":
+        with Image.open(im.filename) as fresh:
+            fresh.verify()
+        _check_png_stream(Path(im.filename))
+        return
+    im.load()
+
+
+def _check_png_stream(path: Path) -> None:
+    """Inflate a PNG's IDAT stream piecewise; raise OSError if it is broken or short."""
+    inflater = zlib.decompressobj()
+    expected = None
+    produced = 0
+    with open(path, "rb") as handle:
+        handle.read(8)
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                raise OSError("the file ends before its last chunk (truncated)")
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"IHDR" and length == 13:
+                expected = _png_raw_size(handle.read(13))
+                handle.read(4)
+                continue
+            if kind == b"IDAT":
+                remaining = length
+                while remaining:
+                    data = handle.read(min(remaining, 1 << 16))
+                    if not data:
+                        raise OSError("the file ends inside the image data (truncated)")
+                    remaining -= len(data)
+                    try:
+                        while data:
+                            produced += len(inflater.decompress(data, 1 << 20))
+                            data = inflater.unconsumed_tail
+                    except zlib.error as exc:
+                        raise OSError(f"the image data is corrupt ({exc})") from None
+                handle.read(4)
+            else:
+                handle.seek(length + 4, 1)
+            if kind == b"IEND":
+                break
+    while not inflater.eof and inflater.unconsumed_tail:  # pragma: no cover
+        produced += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+    if not inflater.eof or (expected is not None and produced < expected):
+        raise OSError("the image data stops early (truncated)")
+
+
+def _png_raw_size(ihdr: bytes) -> int | None:
+    """Bytes the inflated pixel stream must hold (rows with their filter byte)."""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", ihdr)
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour)
+    if channels is None:
+        return None
+
+    def rows(w: int, h: int) -> int:
+        return 0 if not w or not h else h * (1 + (w * depth * channels + 7) // 8)
+
+    if not interlace:
+        return rows(width, height)
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+              (1, 0, 2, 2), (0, 1, 1, 2)]
+    return sum(rows((width - x0 + dx - 1) // dx if width > x0 else 0,
+                    (height - y0 + dy - 1) // dy if height > y0 else 0)
+               for x0, y0, dx, dy in passes)
+
+
+def _inspect_svg(path: Path, size: int, bad) -> ImageInfo | None:
+    """SVG must be well-formed, self-contained and free of scripts and entity tricks."""
+    if size > MAX_SVG_BYTES:
+        bad(f"is {size / 2**20:.0f} MB, too large for an SVG logo or drawing (at most "
+            f"{MAX_SVG_BYTES // 2**20} MB); simplify it or export it as PNG")
+        return None
+    raw = path.read_bytes()
+    if re.search(rb"<!(DOCTYPE|ENTITY)", raw, re.I):
+        bad("declares a DOCTYPE or entities, which can hide references to other files; "
+            "re-export it without them (e.g. as plain SVG)")
+        return None
+    if re.search(rb"<\?xml-stylesheet", raw, re.I):
+        bad("links an external stylesheet; embed the styles or re-export it as plain SVG")
+        return None
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError as exc:
+        bad(f"is not a valid SVG file ({exc}); re-export it")
+        return None
+    if not root.tag.endswith("svg"):
+        bad(f"is XML but not SVG (its root element is <{_local(root.tag)}>); re-export it")
+        return None
+    for element in root.iter():
+        tag = _local(element.tag) if isinstance(element.tag, str) else ""
+        if tag in ("script", "foreignObject", "iframe", "object", "embed"):
+            bad(f"contains <{tag}>, which is not allowed in images; re-export it without it")
+            return None
+        for attr, value in element.attrib.items():
+            local = _local(attr)
+            if local == "href" and not _svg_ref_ok(value):
+                bad(f"refers to an external file ({local}=\"{_short(value)}\" on <{tag}>); "
+                    "embed the image in the SVG or remove the reference")
+                return None
+            if local.startswith("on"):
+                bad(f"contains an event handler ({local}=) on <{tag}>; re-export it as plain "
+                    "SVG")
+                return None
+            for ref in CSS_URL.findall(value):
+                if not _svg_ref_ok(ref):
+                    bad(f"refers to an external file (url({_short(ref)}) on <{tag}>); embed "
+                        "it or remove the reference")
+                    return None
+        if tag == "style" and element.text:
+            if re.search(r"@import", element.text, re.I):
+                bad("imports an external stylesheet (@import); embed the styles")
+                return None
+            for ref in CSS_URL.findall(element.text):
+                if not _svg_ref_ok(ref):
+                    bad(f"refers to an external file (url({_short(ref)}) in <style>); "
+                        "embed it or remove the reference")
+                    return None
+    return ImageInfo(path, "SVG", 0, 0)
+
+
+def _svg_ref_ok(value: str) -> bool:
+    value = value.strip()
+    return value == "" or value.startswith("#") or bool(SVG_DATA_OK.match(value))
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _short(value: str, limit: int = 200) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"

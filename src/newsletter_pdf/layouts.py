@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 import yaml
 
 from .errors import Problems
@@ -72,7 +73,8 @@ class Layout:
         loaders = [jinja2.FileSystemLoader([str(d / "templates") for d in self.chain])]
         prefixes = {f"!{d.name}": jinja2.FileSystemLoader(str(d / "templates"))
                     for d in self.chain}
-        env = jinja2.Environment(
+        # Sandboxed: an issue's own templates are input too, and must not run code.
+        env = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixes, delimiter="/"),
                                         *loaders]),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -91,6 +93,13 @@ def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
     configs: list[dict] = []
     name = manifest.layout
     while name:
+        # A layout is a folder *name*: a path could pull any folder on the machine into
+        # what the renderer may read (and its templates into what runs).
+        if not isinstance(name, str) or "/" in name or "\\" in name or name in (".", "..") \
+                or name.startswith("."):
+            problems.error(f"layout {name!r} is not a layout name; give the name of a folder "
+                           "in layouts/ (no '/' or '..')", file=manifest.path, key="layout")
+            return None
         folder = next((d / name for d in search_path(issue_dir)
                        if (d / name / LAYOUT_FILE).is_file() and d / name not in chain), None)
         if folder is None:

@@ -23,6 +23,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from .errors import NewsletterError, Problems, display_path
 
@@ -205,8 +206,9 @@ class Templates:
         loader = jinja2.FileSystemLoader([str(f) for f in self.folders])
         common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True)
-        self.text_env = jinja2.Environment(autoescape=False, **common)
-        self.html_env = jinja2.Environment(autoescape=True, **common)
+        # Sandboxed: an issue's own email templates are input and must not run code.
+        self.text_env = jinja2.sandbox.SandboxedEnvironment(autoescape=False, **common)
+        self.html_env = jinja2.sandbox.SandboxedEnvironment(autoescape=True, **common)
         self.subject_override = subject_override
         missing = [n for n in TEMPLATE_NAMES
                    if not (n == "subject.txt" and subject_override)

@@ -1,20 +1,37 @@
-"""Stage 5 — rendering: HTML to PDF with WeasyPrint, confined, written atomically.
+"""Stage 5 — rendering: HTML to PDF with WeasyPrint, confined, time-limited, written atomically.
 
-A failed or interrupted build must never destroy the last good PDF, so the PDF is written
-to a temporary file beside the target and renamed into place only when complete.
+* WeasyPrint reads resources only through :class:`~.fetcher.ConfinedFetcher`.
+* The render runs in a forked child process (where ``fork`` exists): a render that runs
+  past ``time_limit`` seconds is stopped with a clear message, a render that runs out of
+  memory (``memory_limit_mb``, or the kernel's OOM killer) is reported instead of taking
+  the whole tool down, and Ctrl-C stops the child at once. Without ``fork`` the render
+  runs in-process, time-limited by ``SIGALRM`` where available.
+* A failed or interrupted build must never destroy the last good PDF, so the PDF is
+  written to a temporary file beside the target and renamed into place only when
+  complete; the temporary file is removed on any failure, and leftovers of a killed
+  build (whose process no longer exists) are swept up by the next write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
+import re
+import resource
+import shutil
+import signal
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problems, RenderError
 from .fetcher import ConfinedFetcher
+
+DEFAULT_TIME_LIMIT = 600.0  # seconds; a 300-page two-column article takes about a minute
 
 
 @dataclass
@@ -24,6 +41,7 @@ class Rendered:
     pdf: bytes
     pages: int
     refused: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # WeasyPrint's own log warnings
 
 
 class _Collect(logging.Handler):
@@ -37,9 +55,38 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+class _TimeUp(BaseException):
+    """Raised by SIGALRM in the in-process fallback (BaseException: WeasyPrint catches
+    ``Exception`` in places and must not swallow it)."""
+
+
 def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems, *,
-               allow_remote: bool = False, pdf_options: dict | None = None) -> Rendered:
-    """Lay out and write the PDF in memory; refused resources become problems."""
+               allow_remote: bool = False, pdf_options: dict | None = None,
+               time_limit: float | None = DEFAULT_TIME_LIMIT,
+               memory_limit_mb: int | None = None,
+               isolate: bool | None = None) -> Rendered:
+    """Lay out and write the PDF in memory; refused resources become problems.
+
+    ``time_limit`` (seconds, ``None`` or 0 for none) stops a runaway render with a
+    :class:`RenderError`. ``memory_limit_mb`` caps the render's address space (isolated
+    renders only). ``isolate`` forces (True) or forbids (False) the child process;
+    by default it is used wherever ``fork`` is available.
+    """
+    args = (html, base_dir, roots, allow_remote, pdf_options)
+    limit = time_limit if time_limit and time_limit > 0 else None
+    if isolate is None:
+        isolate = "fork" in multiprocessing.get_all_start_methods()
+    if isolate:
+        rendered = _render_in_child(args, limit, memory_limit_mb)
+    else:
+        rendered = _render_in_process(args, limit)
+    for url, reason in rendered.refused:
+        problems.error(f"resource refused: {url} ({reason})")
+    return rendered
+
+
+def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
+            pdf_options: dict | None) -> Rendered:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -47,31 +94,210 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
+    font_config = None
     try:
         font_config = FontConfiguration()
         document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
                                    url_fetcher=fetcher).render(
             font_config=font_config, **(pdf_options or {}))
         pdf = document.write_pdf(**(pdf_options or {}))
+    except MemoryError:
+        raise RenderError("the render ran out of memory; make photos smaller (under "
+                          "about 25 megapixels each) or split very long articles") from None
+    except RecursionError:
+        raise RenderError("the document is nested too deeply to lay out (lists or "
+                          "quotes inside each other hundreds of levels deep); flatten "
+                          "it") from None
     except Exception as exc:  # WeasyPrint raises many kinds; the user needs one message
-        raise RenderError(f"WeasyPrint could not render the issue: {exc}") from exc
+        raise RenderError(f"WeasyPrint could not render the issue: "
+                          f"{type(exc).__name__}: {exc}") from exc
     finally:
         logger.removeHandler(handler)
-    for url, reason in fetcher.refused:
-        problems.error(f"resource refused: {url} ({reason})")
-    return Rendered(pdf=pdf, pages=len(document.pages), refused=list(fetcher.refused))
+        # WeasyPrint copies web fonts to a temporary folder it removes only when the
+        # FontConfiguration is garbage-collected (never, in a child that exits at once).
+        folder = getattr(font_config, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            font_config._folder = None
+    return Rendered(pdf=pdf, pages=len(document.pages), refused=list(fetcher.refused),
+                    warnings=handler.messages)
+
+
+def _too_slow(limit: float) -> RenderError:
+    return RenderError(f"the render took longer than the time limit of {limit:g} s and was "
+                       "stopped; raise the limit (--time-limit) or look for what is slow: "
+                       "very long articles, huge tables or very large images")
+
+
+# -- in a child process -------------------------------------------------------------------
+
+def _child_main(conn, args, memory_limit_mb: int | None, scratch: str) -> None:
+    # Ctrl-C reaches the whole process group: the parent decides, the child just stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Whatever the child leaves in its scratch folder (even when killed) the parent removes.
+    tempfile.tempdir = scratch
+    os.environ["TMPDIR"] = scratch
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if memory_limit_mb:
+        limit = memory_limit_mb * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        result = ("ok", _render(*args))
+    except RenderError as exc:
+        result = ("error", str(exc))
+    except KeyboardInterrupt:
+        result = ("interrupted", None)
+    except MemoryError:
+        result = ("error", "the render ran out of memory; make photos smaller or split "
+                  "very long articles")
+    except BaseException as exc:  # report, never hang the parent
+        result = ("error", f"the renderer failed: {type(exc).__name__}: {exc}")
+    try:
+        conn.send(result)
+    except MemoryError:
+        conn.send(("error", "the finished PDF is too large to hand over (out of memory)"))
+    finally:
+        conn.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL if the parent dies (e.g. killed with -9)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While we wait on the child, SIGTERM behaves like Ctrl-C (clean-up runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _render_in_child(args, limit: float | None, memory_limit_mb: int | None) -> Rendered:
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    scratch = tempfile.mkdtemp(prefix="newsletter-render-")
+    process = ctx.Process(target=_child_main, args=(sender, args, memory_limit_mb, scratch),
+                          name="newsletter-render", daemon=True)
+    with _sigterm_interrupts():
+        try:
+            process.start()
+            sender.close()
+            started = time.monotonic()
+            if not receiver.poll(limit):
+                raise _too_slow(limit)
+            try:
+                status, payload = receiver.recv()
+            except EOFError:
+                process.join(5)
+                raise RenderError(_death_message(process.exitcode)) from None
+            if limit is not None and time.monotonic() - started > limit * 2:
+                raise _too_slow(limit)  # pragma: no cover - recv of a huge PDF stalled
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receiver.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+    if status == "ok":
+        return payload
+    if status == "interrupted":
+        raise KeyboardInterrupt
+    raise RenderError(payload)
+
+
+def _death_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " — most likely out of memory; make photos smaller or split very long " \
+               "articles" if -exitcode == signal.SIGKILL else ""
+        return f"the renderer was stopped by {name}{hint}"
+    return f"the renderer stopped unexpectedly (exit code {exitcode})"
+
+
+# -- in this process (no fork: Windows) -----------------------------------------------------
+
+def _render_in_process(args, limit: float | None) -> Rendered:
+    can_alarm = (limit is not None and hasattr(signal, "SIGALRM")
+                 and threading.current_thread() is threading.main_thread())
+    if not can_alarm:
+        return _render(*args)
+
+    def on_alarm(signum, frame):
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return _render(*args)
+    except _TimeUp:
+        raise _too_slow(limit) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# -- writing -------------------------------------------------------------------------------
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+
+
+def temp_files(folder: Path) -> list[Path]:
+    """Temporary files a write in ``folder`` may have left (for tests and clean-up)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _TEMP.match(p.name))
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temp files of ``target`` left by builds whose process no longer exists."""
+    for path in temp_files(target.parent):
+        match = _TEMP.match(path.name)
+        if match["name"] != target.name:
+            continue
+        pid = int(match["pid"])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        except OSError:
+            pass  # alive (another user's process): leave it
 
 
 def write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` via a temporary file and an atomic rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _sweep_stale(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        with _sigterm_interrupts():
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -29,8 +29,11 @@ import yaml
 from .errors import Problems
 
 # Expanding aliases can turn a few hundred bytes into gigabytes ("billion laughs");
-# no real manifest comes near this many nodes.
+# no real manifest comes near this many nodes, this deep, or this large.
 MAX_NODES = 100_000
+MAX_DEPTH = 64
+MAX_YAML_CHARS = 5_000_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,38 @@ def field(doc: str, default=dataclasses.MISSING, *, required: bool = False, **kw
 
 
 def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0):
-    """Parse YAML text to a node tree, recording a located problem on syntax errors."""
+    """Parse YAML text to a node tree, recording a located problem on syntax errors.
+
+    Hostile YAML is refused here, before anything walks the tree: alias bombs ("billion
+    laughs"), aliases that refer to themselves, absurd nesting and absurd size. Composing
+    keeps each aliased node once, so the check costs time and memory proportional to
+    the text, not to its expansion.
+    """
+    if len(text) > MAX_YAML_CHARS:
+        problems.error(f"the YAML is {len(text) / 1e6:.0f} million characters long (at most "
+                       f"{MAX_YAML_CHARS // 1_000_000} million); a manifest is a few "
+                       "kilobytes — is this the right file?", file=file)
+        return None
     try:
+        # The parser streams events without recursion: find absurd nesting before the
+        # (recursive) composer sees it.
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    problems.error(f"the YAML is nested more than {MAX_DEPTH} levels deep; "
+                                   "flatten it", file=file,
+                                   line=mark.line + 1 + line_offset, column=mark.column + 1)
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        problems.error(f"the YAML is nested too deeply (more than {MAX_DEPTH} levels); "
+                       "flatten it", file=file)
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "invalid YAML"
@@ -79,15 +111,105 @@ def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0
     except yaml.YAMLError as exc:
         problems.error(f"YAML error: {exc}", file=file)
         return None
+    if node is not None and not _bounded(node, file, problems, line_offset):
+        return None
     return node
+
+
+def _bounded(root, file: Path, problems: Problems, line_offset: int) -> bool:
+    """Refuse self-referring aliases, alias bombs and deep nesting (iteratively)."""
+    size: dict[int, int] = {}  # id(node) -> values it expands to
+    state: dict[int, int] = {}  # 1 = being expanded, 2 = done
+    stack: list[tuple[object, int, bool]] = [(root, 1, False)]
+
+    def at(node) -> dict:
+        mark = node.start_mark
+        return {"file": file, "line": mark.line + 1 + line_offset, "column": mark.column + 1}
+
+    while stack:
+        node, depth, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            total = 1 + sum(size[id(c)] for c in _children(node))
+            if total > MAX_NODES:
+                problems.error(f"the YAML expands to more than {MAX_NODES:,} values through "
+                               "its aliases (&anchor/*alias): an alias bomb?; write the "
+                               "values out or use fewer aliases", **at(node))
+                return False
+            size[key] = total
+            state[key] = 2
+            continue
+        if state.get(key) == 2:
+            continue
+        if state.get(key) == 1:
+            problems.error("an alias refers to the value that contains it (a recursive "
+                           "structure); remove the *alias", **at(node))
+            return False
+        if depth > MAX_DEPTH:
+            problems.error(f"the YAML is nested more than {MAX_DEPTH} levels deep; flatten "
+                           "it", **at(node))
+            return False
+        state[key] = 1
+        stack.append((node, depth, True))
+        for child in _children(node):
+            if state.get(id(child)) == 1:
+                problems.error("an alias refers to the value that contains it (a "
+                               "recursive structure); remove the *alias", **at(child))
+                return False
+            stack.append((child, depth + 1, False))
+    return True
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def issue_root_of(path: Path) -> Path:
+    """The issue folder holding ``path``: the nearest folder above with an issue.yaml."""
+    path = Path(os.path.abspath(path))
+    for folder in path.parents:
+        if (folder / "issue.yaml").is_file():
+            return folder
+    return path.parent
+
+
+def confine(base_dir: Path, value: str, root: Path) -> tuple[Path | None, str | None]:
+    """Resolve ``value`` against ``base_dir``; it must stay inside ``root``.
+
+    Returns ``(path, None)`` when inside (after ``..`` and symlinks), else
+    ``(None, reason)`` with a message naming the path and the fix.
+    """
+    try:
+        candidate = Path(os.path.abspath(base_dir / value))
+        real = Path(os.path.realpath(candidate))
+    except (ValueError, OSError) as exc:  # embedded NUL, name too long
+        return None, f"{value!r} is not a usable file name ({exc})"
+    root_abs = Path(os.path.abspath(root))
+    root_real = Path(os.path.realpath(root))
+    if real == root_real or root_real in real.parents:
+        return candidate, None
+    lexically_inside = any(candidate == r or r in candidate.parents
+                           for r in (root_abs, root_real))
+    if lexically_inside:
+        return None, (f"{value} is a symbolic link to {real}, outside the issue folder "
+                      f"({_rel(root)}/); copy the file itself into the issue folder")
+    return None, (f"{value} is outside the issue folder ({_rel(root)}/); copy the file "
+                  "into the issue folder and refer to it from there")
 
 
 class Reader:
     """Walks a YAML node tree against dataclass types, collecting problems."""
 
-    def __init__(self, file: Path, base_dir: Path, problems: Problems, line_offset: int = 0):
+    def __init__(self, file: Path, base_dir: Path, problems: Problems, line_offset: int = 0,
+                 root: Path | None = None):
         self.file = file
         self.base_dir = base_dir
+        # Every file path must stay inside this folder (the issue folder).
+        self.root = root if root is not None else base_dir
         self.problems = problems
         self.line_offset = line_offset
         self._nodes = 0
@@ -137,8 +259,13 @@ class Reader:
             if not isinstance(node, yaml.SequenceNode):
                 self.error(node, key, f"expected a list, got {_describe(node)}")
                 return None
+            before = len(self.problems.errors)
             items = [self.read(args[0], child, f"{key}[{i}]")
                      for i, child in enumerate(node.value)]
+            if len(self.problems.errors) > before:
+                # A partial list would make later checks report phantom problems
+                # ("no articles", "no such id"): the items' own errors say it all.
+                return None
             return [item for item in items if item is not None]
         if origin is dict:
             if not isinstance(node, yaml.MappingNode):
@@ -163,6 +290,8 @@ class Reader:
                                     [(yaml.ScalarNode("tag:yaml.org,2002:str", scalar_field,
                                                       node.start_mark, node.end_mark), node)],
                                     node.start_mark, node.end_mark)
+        if isinstance(node, yaml.MappingNode):
+            node = self._merged(node, key)
         if not isinstance(node, yaml.MappingNode):
             what = f"a mapping of {cls.__name__.lower()} settings"
             if scalar_field:
@@ -220,6 +349,28 @@ class Reader:
             self.error(node, key, str(exc))
             return None
 
+    def _merged(self, node, key: str):
+        """Apply YAML merge keys (``<<: *defaults``): explicit keys win."""
+        if not any(k.tag == MERGE_TAG for k, _ in node.value):
+            return node
+        own = [(k, v) for k, v in node.value if k.tag != MERGE_TAG]
+        names = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        extra = []
+        for k, v in node.value:
+            if k.tag != MERGE_TAG:
+                continue
+            sources = v.value if isinstance(v, yaml.SequenceNode) else [v]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    self.error(source, key, "'<<' merges mappings only (an *alias of a "
+                               "mapping or a list of them)")
+                    continue
+                for sk, sv in self._merged(source, key).value:
+                    if isinstance(sk, yaml.ScalarNode) and sk.value not in names:
+                        names.add(sk.value)
+                        extra.append((sk, sv))
+        return yaml.MappingNode(node.tag, own + extra, node.start_mark, node.end_mark)
+
     def _scalar(self, node, key: str, tp):
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, key, f"expected {_type_name(tp)}, got {_describe(node)}")
@@ -263,19 +414,35 @@ class Reader:
         return None
 
     def _file(self, node, key: str, value: str):
+        """A file path: inside the issue folder (after ``..`` and symlinks), existing,
+        a regular file, readable."""
         if not value.strip():
             self.error(node, key, "must name a file")
             return None
-        path = (self.base_dir / value)
-        if not path.exists():
+        path, reason = confine(self.base_dir, value, self.root)
+        if path is None:
+            self.error(node, key, reason)
+            return None
+        try:
+            exists = os.path.lexists(path)
+            real_exists = path.exists()
+        except OSError as exc:
+            self.error(node, key, f"{value!r} is not a usable file name ({exc.strerror})")
+            return None
+        if not exists:
             self.error(node, key, f"file not found: {value} (paths are relative to "
                        f"{_rel(self.base_dir)}/)")
+            return None
+        if not real_exists:
+            self.error(node, key, f"{value} is a broken symbolic link (to "
+                       f"{os.readlink(path)}); replace it with the file itself")
             return None
         if not path.is_file():
             self.error(node, key, f"not a regular file: {value}")
             return None
         if not os.access(path, os.R_OK):
-            self.error(node, key, f"file is not readable: {value}; check its permissions")
+            self.error(node, key, f"file is not readable: {value}; check its permissions "
+                       f"(e.g. chmod a+r {value})")
             return None
         return FileRef(path)
 

@@ -194,7 +194,6 @@ def send(ctx, issue, to_csv, dry_run, yes, retry_unknown, retry_failed, new_dist
     """
     prep = prepare(issue, to_csv, out_dir, skip_invalid)
     _echo_warnings(prep.warnings)
-    manifest, dist = prep.manifest, prep.distribution
     out = prep.out_dir
     jpath = journal_path(out)
     journal = None
