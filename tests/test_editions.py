@@ -93,16 +93,22 @@ def test_email_edition_accessible(sample_email):
 
 
 def test_rebuilds_are_byte_identical(make_issue, tmp_path):
-    """Rebuilding unchanged sources (the second time from the image cache) gives the
-    same bytes, so a user can tell whether anything changed."""
+    """Same sources, same bytes: rebuilt in place (the second time from the image cache
+    and the layout memo, editions in parallel), and built from a copy of the issue in
+    another folder into another output folder."""
+    import shutil
+
     folder = make_issue()
     first = build_issue(folder, out_dir=tmp_path / "out")
     before = {e: b.path.read_bytes() for e, b in first.outputs.items()}
-    second = build_issue(folder, out_dir=tmp_path / "out")
+    again = build_issue(folder, out_dir=tmp_path / "out")
+    copy = shutil.copytree(folder, tmp_path / "elsewhere" / "issue")
+    moved = build_issue(copy, out_dir=tmp_path / "other-out")
     for edition in ("print", "email"):
-        after = second.outputs[edition].path.read_bytes()
-        assert hashlib.sha256(before[edition]).hexdigest() == \
-            hashlib.sha256(after).hexdigest(), edition
+        digest = hashlib.sha256(before[edition]).hexdigest()
+        for result in (again, moved):
+            after = result.outputs[edition].path.read_bytes()
+            assert hashlib.sha256(after).hexdigest() == digest, edition
 
 
 def test_user_photos_never_modified(make_issue, tmp_path):

@@ -94,31 +94,44 @@ def build_issue(target: Path, out_dir: Path | None = None,
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
-    page_count = None
-    # The email edition renders faster (small images); its page count tells the print
-    # edition how many pages to add for saddle stitching, in a single render.
-    fit = None  # the copyfit level, found on the first edition and reused for the other
-    for name in sorted(editions, key=lambda e: e != "email"):
-        t0 = time.perf_counter()
-        padding = 0
-        if name == "print":
-            multiple = print_settings(manifest).pad_to_multiple
-            if page_count is None:
-                rendered, fit = _fitted(manifest, checked, out, "email", problems,
-                                        allow_remote)
+    multiple = print_settings(manifest).pad_to_multiple
+    memo_key = _memo_key(manifest, checked, out, problems)
+    memo = _read_memo(out).get(memo_key)
+    results: dict[str, tuple] = {}
+    if memo and len(editions) > 1:
+        # Seen this content before: the copyfit level and page count are known, so the
+        # editions are independent — render them side by side (one core each).
+        results = _render_parallel(manifest, checked, out, editions, problems, allow_remote,
+                                   memo["fit"], _padding(memo["pages"], multiple))
+        if "email" in results and results["email"][0].pages != memo["pages"]:
+            results = {}  # the memo was wrong (should not happen): do it step by step
+    if not results:
+        # The email edition renders faster (small images) and copyfits; its page count
+        # tells the print edition how many pages to add for saddle stitching.
+        page_count, fit = None, None
+        for name in sorted(editions, key=lambda e: e != "email"):
+            t0 = time.perf_counter()
+            padding = 0
+            if name == "print":
+                if page_count is None:
+                    rendered, fit = _fitted(manifest, checked, out, "email", problems,
+                                            allow_remote)
+                    page_count = rendered.pages
+                padding = _padding(page_count, multiple)
+            rendered, fit = _fitted(manifest, checked, out, name, problems, allow_remote,
+                                    padding, fit)
+            if name == "email":
                 page_count = rendered.pages
-            if multiple > 1 and page_count % multiple:
-                padding = multiple - page_count % multiple
-        rendered, fit = _fitted(manifest, checked, out, name, problems, allow_remote,
-                                padding, fit)
-        sources = rendered.sources
-        page_count = rendered.pages if name == "email" else page_count
+            results[name] = (rendered, padding, time.perf_counter() - t0)
+        _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
+    for name in editions:
+        rendered, padding, seconds = results[name]
         path = out / f"{manifest.slug}-{name}.pdf"
         back = 1 if manifest.back_page else 0
         padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
-        built = Built(name, path, rendered.pages, len(rendered.pdf),
-                      time.perf_counter() - t0, padded if padding else [])
-        built.sources = sources
+        built = Built(name, path, rendered.pages, len(rendered.pdf), seconds,
+                      padded if padding else [])
+        built.sources = rendered.sources
         pending.append((built, rendered.pdf))
     problems.raise_if_errors(strict)
     outputs: dict[str, Built] = {}
@@ -143,6 +156,74 @@ def build_issue(target: Path, out_dir: Path | None = None,
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
                                for p in warnings])
     return BuildResult(outputs, warnings, time.perf_counter() - started)
+
+
+def _padding(pages: int | None, multiple: int) -> int:
+    if not pages or multiple <= 1 or pages % multiple == 0:
+        return 0
+    return multiple - pages % multiple
+
+
+def _memo_key(manifest, checked, out, problems) -> str:
+    """A fingerprint of everything that decides the layout: the composed HTML (content,
+    layout, prepared images — their cache names are content hashes) and our version."""
+    import hashlib
+
+    from . import __version__
+
+    edition = make_edition("email", manifest, checked.layout, out, problems)
+    html = compose_html(manifest, checked.articles, checked.layout, problems, edition)
+    return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
+
+
+def _memo_path(out: Path) -> Path:
+    from .imageprep import cache_dir_for
+    return cache_dir_for(out).parent / "layout-memo.json"
+
+
+def _read_memo(out: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads(_memo_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_memo(out: Path, key: str, value: dict) -> None:
+    import json
+
+    memo = _read_memo(out)
+    memo[key] = value
+    while len(memo) > 20:  # keep the file small: the oldest entries go first
+        memo.pop(next(iter(memo)))
+    path = _memo_path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps(memo, indent=1).encode())
+
+
+def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, padding):
+    """Render the editions at once: each render runs in its own child process, so two
+    threads that only start a child and wait for its result use both cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prepared = {}
+    for name in editions:  # image preparation first, in this thread
+        edition = make_edition(name, manifest, checked.layout, out, problems,
+                               padding if name == "print" else 0)
+        edition.extra_css += "\n" + (fit or "")
+        prepared[name] = edition
+
+    def job(name):
+        t0 = time.perf_counter()
+        rendered = _render(manifest, checked, out, name, problems, allow_remote,
+                           prepared[name])
+        return rendered, (padding if name == "print" else 0), time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=len(editions)) as pool:
+        futures = {name: pool.submit(job, name) for name in editions}
+        return {name: future.result() for name, future in futures.items()}
 
 
 # Copyfitting: when the articles' last page would hold only a few stray lines, tighten the
@@ -200,6 +281,47 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     return rendered
 
 
+def _stable_xobject_names(doc) -> None:
+    """WeasyPrint names each image after a hash of its URL, which holds the folder the
+    issue and the build live in: rename them in order of appearance, so the same sources
+    give the same bytes wherever they are built."""
+    import re
+
+    import pikepdf
+
+    pattern = re.compile(rb"/(i[0-9a-f]{32}\d*)\b")
+    names: dict[bytes, bytes] = {}
+    streams = [page.obj.Contents for page in doc.pages
+               if isinstance(page.obj.get("/Contents"), pikepdf.Stream)]
+    for obj in doc.objects:  # forms (and patterns) draw images too
+        if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Form":
+            streams.append(obj)
+    decoded = []
+    for stream in streams:
+        try:
+            data = stream.read_bytes()
+        except pikepdf.PdfError:
+            continue
+        for match in pattern.finditer(data):
+            names.setdefault(match.group(1), b"Im%d" % (len(names) + 1))
+        decoded.append((stream, data))
+    if not names:
+        return
+    for stream, data in decoded:
+        new = pattern.sub(lambda m: b"/" + names.get(m.group(1), m.group(1)), data)
+        if new != data:
+            stream.write(new)
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Dictionary) and "/XObject" in obj and \
+                isinstance(obj.XObject, pikepdf.Dictionary):
+            table = obj.XObject
+            for key in list(table.keys()):
+                renamed = names.get(key[1:].encode())
+                if renamed:
+                    table[pikepdf.Name("/" + renamed.decode())] = table[key]
+                    del table[key]
+
+
 def _marks_in_registration(page) -> None:
     """WeasyPrint draws crop marks in RGB black; a press wants them on every plate
     (registration: 100 % of each ink), and PDF/X wants no RGB."""
@@ -223,6 +345,7 @@ def _deterministic(pdf: bytes, bleed_box_mm: float | None = None) -> bytes:
 
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
+        _stable_xobject_names(doc)
         if bleed_box_mm is not None:  # crop marks widened the sheet: the bleed stays real
             pad = bleed_box_mm * 72 / 25.4
             for page in doc.pages:
