@@ -1,8 +1,10 @@
 """Build time (cold and warm) and peak memory of an issue: python scripts/bench.py ISSUE
 
-Cold: a fresh process with empty OS caches for our code as far as we can (new interpreter,
-new output folder). Warm: the same build repeated in new processes once caches are hot.
-Peak memory is the child's maximum resident set size (getrusage). Prints a small table.
+Cold: a new process building into an empty output folder (every photo prepared, the
+copyfit found step by step). Warm: the same build repeated into the same folder, as a user
+rebuilding after an edit-free save would: prepared photos come from the cache and the
+layout memo lets both editions render side by side. Peak memory is the largest resident set
+size of the build process and its render children (getrusage). Prints a small table.
 """
 
 import resource
@@ -28,13 +30,14 @@ def run_build(issue: str, out: str, extra: list[str]) -> tuple[float, float]:
 
 def main(issue: str, *extra: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cold, peak = run_build(issue, str(Path(tmp) / "cold"), list(extra))
+        out = str(Path(tmp) / "out")
+        cold, peak = run_build(issue, out, list(extra))
         warm = []
-        for i in range(RUNS):
-            seconds, peak_i = run_build(issue, str(Path(tmp) / f"warm{i}"), list(extra))
+        for _ in range(RUNS):
+            seconds, peak_i = run_build(issue, out, list(extra))
             warm.append(seconds)
             peak = max(peak, peak_i)
-        sizes = {p.name: p.stat().st_size for p in Path(tmp, "warm0").glob("*.pdf")}
+        sizes = {p.name: p.stat().st_size for p in Path(out).glob("*.pdf")}
     print(f"issue: {issue}")
     print(f"cold build: {cold:.2f} s")
     print(f"warm build: median {statistics.median(warm):.2f} s over {RUNS} runs "

@@ -203,11 +203,40 @@ def _write_memo(out: Path, key: str, value: dict) -> None:
     write_atomically(path, json.dumps(memo, indent=1).encode())
 
 
+def _in_parallel(calls: list) -> list:
+    """Run ``calls`` (zero-argument callables) in threads and return their results.
+
+    Each call starts a render child and waits for it. Ctrl-C or SIGTERM in the main thread
+    kills those children at once (they would otherwise finish their work), so an
+    interrupted build stops now and leaves the previous PDFs as they were.
+    """
+    import multiprocessing
+    import signal
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_term(signum, frame):
+            raise KeyboardInterrupt
+        previous = signal.signal(signal.SIGTERM, on_term)
+    pool = ThreadPoolExecutor(max_workers=max(1, len(calls)))
+    try:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+    except BaseException:
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, padding):
     """Render the editions at once: each render runs in its own child process, so two
     threads that only start a child and wait for its result use both cores."""
-    from concurrent.futures import ThreadPoolExecutor
-
     prepared = {}
     for name in editions:  # image preparation first, in this thread
         edition = make_edition(name, manifest, checked.layout, out, problems,
@@ -221,9 +250,9 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
                            prepared[name])
         return rendered, (padding if name == "print" else 0), time.perf_counter() - t0
 
-    with ThreadPoolExecutor(max_workers=len(editions)) as pool:
-        futures = {name: pool.submit(job, name) for name in editions}
-        return {name: future.result() for name, future in futures.items()}
+    names = list(editions)
+    results = _in_parallel([lambda name=name: job(name) for name in names])
+    return dict(zip(names, results))
 
 
 # Copyfitting: when the articles' last page would hold only a few stray lines, tighten the
@@ -234,13 +263,30 @@ SHORT_PAGE_LINES = 6
 
 
 def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit=None):
-    """Render one edition; without a known fit level, try them until no page is a sliver."""
-    levels = FIT_LEVELS if fit is None else [fit]
-    for level in levels:
+    """Render one edition; without a known fit level, try them until no page is a sliver.
+
+    The first two levels render side by side (the second core is idle otherwise): when
+    the plain layout is fine the spare render is simply dropped.
+    """
+    def edition_at(level):
         edition = make_edition(name, manifest, checked.layout, out, problems, padding)
         edition.extra_css += "\n" + level
-        rendered = _render(manifest, checked, out, name, problems, allow_remote, edition)
-        if fit is not None or not _ends_with_sliver(rendered.pdf, manifest):
+        return edition
+
+    if fit is not None:
+        return _render(manifest, checked, out, name, problems, allow_remote,
+                       edition_at(fit)), fit
+    first = [edition_at(level) for level in FIT_LEVELS[:2]]  # images prepared here
+    results = _in_parallel([
+        lambda edition=edition: _render(manifest, checked, out, name, problems,
+                                        allow_remote, edition) for edition in first])
+    for level, rendered in zip(FIT_LEVELS, results):
+        if not _ends_with_sliver(rendered.pdf, manifest):
+            return rendered, level
+    for level in FIT_LEVELS[2:]:
+        rendered = _render(manifest, checked, out, name, problems, allow_remote,
+                           edition_at(level))
+        if not _ends_with_sliver(rendered.pdf, manifest):
             return rendered, level
     return rendered, level
 
