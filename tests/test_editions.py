@@ -207,11 +207,21 @@ def test_crop_marks_outside_a_true_3mm_bleed(make_issue, tmp_path):
     result = build_issue(folder, out_dir=tmp_path / "out", editions=("print",))
     built = result.outputs["print"]
     assert built.preflight.ok, built.preflight.failures
-    for page in inspect_pdf(built.path):
+    pages = inspect_pdf(built.path)
+    for page in pages:
         trim, bleed, media = page.trim_box, page.bleed_box, page.media_box
         assert abs((trim[0] - bleed[0]) * MM_PER_PT - 3.0) < 0.05
         assert (trim[0] - media[0]) * MM_PER_PT >= 8.9  # room for the marks
         assert not any("RGB" in cs for cs in page.colour_spaces)
+    # the slug line: outside the bleed, one per page, naming the file, page and condition
+    from newsletter_pdf.pdfinspect import text_origins
+
+    for number, (page, runs) in enumerate(zip(pages, text_origins(built.path)), start=1):
+        [(x, y, _, text)] = [run for run in runs if "test-newsletter-2024-q2-print.pdf" in
+                             run[3]]
+        assert text.startswith(f"test-newsletter-2024-q2-print.pdf · page {number} of "
+                               f"{len(pages)} · April – June 2024 · 2024-04-15 · FOGRA39")
+        assert page.media_box[1] < y < page.bleed_box[1]
 
 
 def test_preflight_catches_text_outside_safe_area(tmp_path):

@@ -321,10 +321,28 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,
                           time_limit=getattr(checked, "time_limit", DEFAULT_TIME_LIMIT))
-    rendered.pdf = _deterministic(_stable_document_id(rendered.pdf, manifest, name),
-                                  edition.bleed_box_mm)
+    pdf = _stable_document_id(rendered.pdf, manifest, name)
+    if edition.bleed_box_mm is not None:  # crop marks: a slug line beside them
+        pdf = _with_slug_lines(pdf, manifest, checked.layout, name, rendered.pages, problems)
+    rendered.pdf = _deterministic(pdf, edition.bleed_box_mm)
     rendered.sources = edition.sources
     return rendered
+
+
+def _with_slug_lines(pdf, manifest, layout, name, pages, problems) -> bytes:
+    from . import __version__
+    from .slug import add_slug_lines
+
+    condition = print_settings(manifest).output_condition
+    date = manifest.issue.date.isoformat()
+    lines = [f"{manifest.slug}-{name}.pdf · page {n} of {pages} · {manifest.issue_label} · "
+             f"{date} · {condition} · newsletter-pdf {__version__}"
+             for n in range(1, pages + 1)]
+    display = (layout.fonts or {}).get("display", {}).get("files", {})
+    relative = display.get("regular") or next(iter(display.values()), None)
+    font = next((d / relative for d in layout.font_dirs(manifest.folder)
+                 if relative and (d / relative).is_file()), None)
+    return add_slug_lines(pdf, lines, font, problems)
 
 
 def _stable_xobject_names(doc) -> None:
