@@ -239,3 +239,19 @@ def test_preflight_catches_text_outside_safe_area(tmp_path):
                  if c.name == "safe area")
     assert (check.status, check.detail) == (
         "fail", "text closer than 5 mm to the trim on page 1 ('Too close')")
+
+
+def test_pdfs_readable_like_any_new_file_and_dated_by_source_date_epoch(make_issue, tmp_path,
+                                                                       monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1300000000")  # 2011-03-13 07:06:40 UTC
+    folder = make_issue()
+    result = build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
+    path = result.outputs["email"].path
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.docinfo["/CreationDate"]).startswith("D:20110313070640")

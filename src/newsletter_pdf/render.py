@@ -285,6 +285,12 @@ def _sweep_stale(target: Path) -> None:
             pass  # alive (another user's process): leave it
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` via a temporary file and an atomic rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -296,6 +302,9 @@ def write_atomically(target: Path, data: bytes) -> None:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
+                # mkstemp makes the file private (0600); a PDF is for sharing: give it
+                # the mode a plain new file would get (0644 under the usual umask).
+                os.fchmod(out.fileno(), 0o666 & ~_umask())
                 os.fsync(out.fileno())
             os.replace(tmp, target)
     except BaseException:
