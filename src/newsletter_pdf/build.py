@@ -16,6 +16,7 @@ from .errors import Problem, Problems, UsageError
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
+from .finish import finish
 from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
 
 
@@ -321,117 +322,10 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,
                           time_limit=getattr(checked, "time_limit", DEFAULT_TIME_LIMIT))
-    pdf = _stable_document_id(rendered.pdf, manifest, name)
-    if edition.bleed_box_mm is not None:  # crop marks: a slug line beside them
-        pdf = _with_slug_lines(pdf, manifest, checked.layout, name, rendered.pages, problems)
-    rendered.pdf = _deterministic(pdf, edition.bleed_box_mm)
+    rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
+                          rendered.pages, problems)
     rendered.sources = edition.sources
     return rendered
-
-
-def _with_slug_lines(pdf, manifest, layout, name, pages, problems) -> bytes:
-    from . import __version__
-    from .slug import add_slug_lines
-
-    condition = print_settings(manifest).output_condition
-    date = manifest.issue.date.isoformat()
-    lines = [f"{manifest.slug}-{name}.pdf · page {n} of {pages} · {manifest.issue_label} · "
-             f"{date} · {condition} · newsletter-pdf {__version__}"
-             for n in range(1, pages + 1)]
-    display = (layout.fonts or {}).get("display", {}).get("files", {})
-    relative = display.get("regular") or next(iter(display.values()), None)
-    font = next((d / relative for d in layout.font_dirs(manifest.folder)
-                 if relative and (d / relative).is_file()), None)
-    return add_slug_lines(pdf, lines, font, problems)
-
-
-def _stable_xobject_names(doc) -> None:
-    """WeasyPrint names each image after a hash of its URL, which holds the folder the
-    issue and the build live in: rename them in order of appearance, so the same sources
-    give the same bytes wherever they are built."""
-    import re
-
-    import pikepdf
-
-    pattern = re.compile(rb"/(i[0-9a-f]{32}\d*)\b")
-    names: dict[bytes, bytes] = {}
-    streams = [page.obj.Contents for page in doc.pages
-               if isinstance(page.obj.get("/Contents"), pikepdf.Stream)]
-    for obj in doc.objects:  # forms (and patterns) draw images too
-        if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Form":
-            streams.append(obj)
-    decoded = []
-    for stream in streams:
-        try:
-            data = stream.read_bytes()
-        except pikepdf.PdfError:
-            continue
-        for match in pattern.finditer(data):
-            names.setdefault(match.group(1), b"Im%d" % (len(names) + 1))
-        decoded.append((stream, data))
-    if not names:
-        return
-    for stream, data in decoded:
-        new = pattern.sub(lambda m: b"/" + names.get(m.group(1), m.group(1)), data)
-        if new != data:
-            stream.write(new)
-    for obj in doc.objects:
-        if isinstance(obj, pikepdf.Dictionary) and "/XObject" in obj and \
-                isinstance(obj.XObject, pikepdf.Dictionary):
-            table = obj.XObject
-            for key in list(table.keys()):
-                renamed = names.get(key[1:].encode())
-                if renamed:
-                    table[pikepdf.Name("/" + renamed.decode())] = table[key]
-                    del table[key]
-
-
-def _marks_in_registration(page) -> None:
-    """WeasyPrint draws crop marks in RGB black; a press wants them on every plate
-    (registration: 100 % of each ink), and PDF/X wants no RGB."""
-    xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
-    for _, form in xobjects.items():
-        if form.get("/Subtype") != "/Form":
-            continue
-        data = form.read_bytes()
-        if b"BT" in data or b"0 0 0 RG" not in data:
-            continue
-        form.write(data.replace(b"0 0 0 rg", b"1 1 1 1 k").replace(b"0 0 0 RG", b"1 1 1 1 K"))
-
-
-def _deterministic(pdf: bytes, bleed_box_mm: float | None = None) -> bytes:
-    """Re-save through qpdf with deterministic compression and file identifier: WeasyPrint's
-    own output varies in its deflate bytes from run to run (same content, different
-    encoding), and users must be able to tell whether anything changed."""
-    import io
-
-    import pikepdf
-
-    out = io.BytesIO()
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        _stable_xobject_names(doc)
-        if bleed_box_mm is not None:  # crop marks widened the sheet: the bleed stays real
-            pad = bleed_box_mm * 72 / 25.4
-            for page in doc.pages:
-                t = [float(v) for v in page.obj.TrimBox]
-                page.obj.BleedBox = pikepdf.Array([t[0] - pad, t[1] - pad, t[2] + pad,
-                                                   t[3] + pad])
-                _marks_in_registration(page)
-        doc.save(out, deterministic_id=True, recompress_flate=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-    return out.getvalue()
-
-
-def _stable_document_id(pdf: bytes, manifest: Manifest, edition: str) -> bytes:
-    """WeasyPrint writes a random XMP DocumentID into PDF/X-4 files; make it a stable
-    one derived from the issue, so the same sources give byte-identical PDFs. The XMP
-    stream of PDF/X-4 is uncompressed and the UUID keeps its length, so offsets hold."""
-    import re
-    import uuid
-
-    stable = uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter-pdf:{manifest.slug}:{edition}")
-    return re.sub(rb"xmp\.did:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-                  b"xmp.did:" + str(stable).encode(), pdf)
 
 
 def _photo_resolution(built: Built, manifest: Manifest) -> list[Problem]:
