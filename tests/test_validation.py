@@ -153,3 +153,19 @@ def test_cli_exit_codes_and_no_traceback(make_issue, tmp_path):
     assert usage.exit_code == 2
     assert "no issue manifest at" in usage.output
     assert runner.invoke(main, ["build"]).exit_code == 2
+
+
+def test_manifest_and_article_problems_in_one_run(make_issue):
+    """A mistake in the manifest does not hide a broken article or photo behind it."""
+    folder = make_issue(files={"articles/news.md": "---\ntitle: T\n---\n\nCaf\xe9\n".encode(
+        "latin-1"), "photos/road.jpg": b""})
+    text = (folder / "issue.yaml").read_text().replace("  caption: A road.\n",
+                                                        "  caption: A road.\n  colour: red\n")
+    (folder / "issue.yaml").write_text(text)
+    assert problems_of(folder) == [
+        "issue.yaml:10:3: cover.colour: unknown key; allowed keys: image, caption, credit, "
+        "alt, focus, teasers",
+        "articles/news.md:5:4: not UTF-8 text (byte 0xe9); it looks like latin-1: re-save "
+        "the file as UTF-8",
+        "issue.yaml: cover.image: road.jpg is empty (0 bytes); copy the photo again",
+    ]  # (the same file used again as a photo is reported once)

@@ -58,7 +58,9 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False) ->
     """Validate everything without rendering; raise with *all* problems at once."""
     problems = Problems()
     manifest = load_manifest(target, problems)
-    problems.raise_if_errors()
+    if manifest is None:
+        problems.raise_if_errors()
+    # Even with problems in the manifest, read what it names: every problem in one run.
     articles = read_articles(manifest, problems, allow_html=allow_html)
     inspect_images(manifest, problems)
     _check_alt_texts(manifest, problems)

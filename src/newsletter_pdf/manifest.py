@@ -334,7 +334,8 @@ def load_manifest(target: Path, problems: Problems) -> Manifest | None:
     if manifest is None:
         return None
     manifest = _replace(manifest, path=path)
-    _check_semantics(manifest, reader, node)
+    if not reader.dropped:  # cross-references to a dropped entry would only mislead
+        _check_semantics(manifest, reader, node)
     return manifest
 
 

@@ -214,6 +214,8 @@ class Reader:
         self.line_offset = line_offset
         self._nodes = 0
         self._constructor = yaml.SafeLoader("")
+        self.dropped = 0  # mappings not built (a required value missing or invalid)
+        self.partial = False  # mappings built with some invalid value left out
 
     # -- locations -------------------------------------------------------------------
     def where(self, node, key: str) -> Where:
@@ -339,8 +341,15 @@ class Reader:
                 self.error(node, f"{key}.{name}" if key else name,
                            f"required key is missing: {f.metadata.get('doc', '')}".rstrip(": "))
                 ok = False
-        if not ok:
+        # A mapping with a bad optional value is still built (that value left at its
+        # default, the problem already recorded), so later stages can report their own
+        # problems in the same run; without a required value it cannot be.
+        if any(f.metadata.get("required") and name not in values
+               for name, f in fields.items()):
+            self.dropped += 1
             return None
+        if not ok:
+            self.partial = True
         if "where" in {f.name for f in dataclasses.fields(cls)}:
             values["where"] = self.where(node, key)
         try:
