@@ -255,3 +255,19 @@ def test_pdfs_readable_like_any_new_file_and_dated_by_source_date_epoch(make_iss
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
     with pikepdf.open(path) as pdf:
         assert str(pdf.docinfo["/CreationDate"]).startswith("D:20110313070640")
+
+
+def test_us_letter_issue(make_issue, tmp_path):
+    folder = make_issue()
+    text = (folder / "issue.yaml").read_text().replace(
+        "  period: April – June 2024\n", "  period: April – June 2024\n  page_size: Letter\n")
+    (folder / "issue.yaml").write_text(text)
+    result = build_issue(folder, out_dir=tmp_path / "out")
+    for edition, built in result.outputs.items():
+        assert built.preflight.ok, (edition, built.preflight.failures)
+        for page in inspect_pdf(built.path):
+            trim = page.trim_box or page.media_box
+            assert round((trim[2] - trim[0]) / 72, 2) == 8.5
+            assert round((trim[3] - trim[1]) / 72, 2) == 11.0
+            if edition == "print":  # the US custom: 1/8 inch bleed
+                assert abs((trim[0] - page.bleed_box[0]) - 9.0) < 0.05

@@ -31,7 +31,15 @@ GREYS_K = {"grey-80": 0.77, "grey-70": 0.71, "grey-60": 0.65, "grey-55": 0.58,
 
 
 def print_settings(manifest: Manifest) -> PrintSettings:
-    return manifest.print or PrintSettings()
+    """The print settings, with the bleed defaulting to the paper's custom:
+    3 mm on ISO paper, 1/8 inch (3.175 mm) on US Letter."""
+    import dataclasses
+
+    settings = manifest.print or PrintSettings()
+    if settings.bleed_mm is None:
+        bleed = 3.175 if manifest.issue.page_size == "Letter" else 3.0
+        settings = dataclasses.replace(settings, bleed_mm=bleed)
+    return settings
 
 
 def email_settings(manifest: Manifest) -> EmailSettings:

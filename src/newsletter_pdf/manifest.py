@@ -217,7 +217,8 @@ class Footer:
 class PrintSettings:
     """The print-shop edition (PDF/X-4, CMYK, bleed)."""
 
-    bleed_mm: float = field("bleed on every edge, in mm (US shops: 3.175 = 1/8 in)", 3.0)
+    bleed_mm: float | None = field(
+        "bleed on every edge, in mm (default: 3 mm; 3.175 mm = 1/8 in on Letter paper)")
     crop_marks: bool = field("draw crop marks and a slug line outside the bleed", False)
     icc_profile: FileRef | None = field(
         "your print shop's CMYK ICC profile (default: the built-in FOGRA39 coated)")
