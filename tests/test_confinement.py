@@ -328,7 +328,7 @@ def test_svg_logo_with_external_reference(planted):
         "  organisation: Test Org\n", "  organisation: Test Org\n  logo: logo.svg\n")
     (folder / "issue.yaml").write_text(text)
     assert problems_of(folder) == [
-        f'issue.yaml: newsletter.logo: logo.svg refers to an external file '
+        f'issue.yaml:4:9: newsletter.logo: logo.svg refers to an external file '
         f'(href="{(outside / "secret.png").as_uri()}" on <image>); embed the image in the '
         "SVG or remove the reference"]
 

@@ -167,5 +167,5 @@ def test_manifest_and_article_problems_in_one_run(make_issue):
         "alt, focus, teasers",
         "articles/news.md:5:4: not UTF-8 text (byte 0xe9); it looks like latin-1: re-save "
         "the file as UTF-8",
-        "issue.yaml: cover.image: road.jpg is empty (0 bytes); copy the photo again",
+        "issue.yaml:8:10: cover.image: road.jpg is empty (0 bytes); copy the photo again",
     ]  # (the same file used again as a photo is reported once)

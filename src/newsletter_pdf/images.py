@@ -101,6 +101,7 @@ def inspect_images(manifest: Manifest, problems: Problems) -> dict[Path, ImageIn
         if path in seen:
             continue
         seen.add(path)
+        where = where or (manifest.locations or {}).get(key)
         loc = {"file": where.file, "line": where.line, "column": where.column} if where \
             else {"file": manifest.path}
         info = inspect_image(path, problems, key=key, **loc)

@@ -270,6 +270,7 @@ class Manifest:
     email: EmailSettings | None = field("email edition settings")
     distribution: Distribution | None = field("email distribution settings")
     path: Path | None = None  # set by the loader: the manifest file
+    locations: dict | None = None  # set by the loader: key path -> Where of its value
 
     @property
     def folder(self) -> Path:
@@ -334,7 +335,7 @@ def load_manifest(target: Path, problems: Problems) -> Manifest | None:
     manifest = reader.read_dataclass(Manifest, node, "")
     if manifest is None:
         return None
-    manifest = _replace(manifest, path=path)
+    manifest = _replace(manifest, path=path, locations=reader.locations)
     if not reader.dropped:  # cross-references to a dropped entry would only mislead
         _check_semantics(manifest, reader, node)
     return manifest

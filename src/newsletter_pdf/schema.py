@@ -215,6 +215,7 @@ class Reader:
         self._nodes = 0
         self._constructor = yaml.SafeLoader("")
         self.dropped = 0  # mappings not built (a required value missing or invalid)
+        self.locations: dict[str, Where] = {}  # key path -> where its value is
         self.partial = False  # mappings built with some invalid value left out
 
     # -- locations -------------------------------------------------------------------
@@ -325,6 +326,7 @@ class Reader:
                               f"; allowed keys: {', '.join(fields)}"))
                 ok = False
                 continue
+            self.locations[sub] = self.where(vnode, sub)
             value = self.read(hints[name], vnode, sub)
             if value is None and not _is_null(vnode):
                 ok = False
