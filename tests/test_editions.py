@@ -168,17 +168,22 @@ def test_preflight_catches_missing_bleed_and_rgb(sample_email):
     assert not report.ok
 
 
-def test_preflight_catches_unembedded_font(tmp_path):
+def text_pdf(path, content: bytes):
+    """A one-page A4 PDF drawing ``content`` with Helvetica, not embedded."""
     pdf = pikepdf.new()
     font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
                               BaseFont=pikepdf.Name.Helvetica)
     page = pikepdf.Dictionary(
         Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
         Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
-        Contents=pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET"))
+        Contents=pdf.make_stream(content))
     pdf.pages.append(pikepdf.Page(page))
-    path = tmp_path / "unembedded.pdf"
     pdf.save(path)
+    return path
+
+
+def test_preflight_catches_unembedded_font(tmp_path):
+    path = text_pdf(tmp_path / "unembedded.pdf", b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET")
     report = preflight_pdf(path, purpose="print")
     fonts = next(c for c in report.checks if c.name == "fonts")
     assert (fonts.status, fonts.detail) == ("fail", "not embedded: Helvetica")
@@ -225,16 +230,7 @@ def test_crop_marks_outside_a_true_3mm_bleed(make_issue, tmp_path):
 
 
 def test_preflight_catches_text_outside_safe_area(tmp_path):
-    pdf = pikepdf.new()
-    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                              BaseFont=pikepdf.Name.Helvetica)
-    page = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
-        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
-        Contents=pdf.make_stream(b"BT /F1 9 Tf 4 400 Td (Too close) Tj ET"))
-    pdf.pages.append(pikepdf.Page(page))
-    path = tmp_path / "edge.pdf"
-    pdf.save(path)
+    path = text_pdf(tmp_path / "edge.pdf", b"BT /F1 9 Tf 4 400 Td (Too close) Tj ET")
     check = next(c for c in preflight_pdf(path, purpose="print").checks
                  if c.name == "safe area")
     assert (check.status, check.detail) == (

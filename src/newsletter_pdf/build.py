@@ -323,7 +323,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,
-                          time_limit=getattr(checked, "time_limit", DEFAULT_TIME_LIMIT))
+                          time_limit=checked.time_limit)
     rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
                           rendered.pages, problems)
     rendered.sources = edition.sources
