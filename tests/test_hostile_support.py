@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import struct
 import zlib
 from pathlib import Path
@@ -26,11 +25,8 @@ def build(folder: Path, out: Path, **kw):
     """A full build of one small edition (the email one where editions exist), fast."""
     from newsletter_pdf.build import build_issue
 
-    params = inspect.signature(build_issue).parameters
-    if "editions" in params:
-        kw.setdefault("editions", ("email",))
-    if "preflight" in params:
-        kw.setdefault("preflight", False)
+    kw.setdefault("editions", ("email",))
+    kw.setdefault("preflight", False)
     return build_issue(folder, out_dir=out, **kw)
 
 

@@ -268,6 +268,17 @@ def _back_page(manifest: Manifest, md, problems: Problems, inline) -> dict | Non
     return {"sections": sections, "contact": back.contact, "credits": back.credits}
 
 
+def brand_colours(manifest: Manifest, layout: Layout) -> dict[str, str]:
+    """The layout's colours with the manifest's overrides (#RRGGBB by role)."""
+    colours = dict(layout.colours or {})
+    if manifest.newsletter.colours:
+        for key in ("primary", "accent", "tint", "ink"):
+            value = getattr(manifest.newsletter.colours, key)
+            if value:
+                colours[key] = value
+    return colours
+
+
 def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     """@font-face rules, brand custom properties and the page size for this issue."""
     lines = []
@@ -281,13 +292,7 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
                 continue  # reported by check_fonts()
             lines.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
                          f"font-weight: {weight}; font-style: {style}; }}")
-    colours = dict(layout.colours or {})
-    if manifest.newsletter.colours:
-        for key in ("primary", "accent", "tint", "ink"):
-            value = getattr(manifest.newsletter.colours, key)
-            if value:
-                colours[key] = value
-    props = " ".join(f"--brand-{k}: {v};" for k, v in colours.items())
+    props = " ".join(f"--brand-{k}: {v};" for k, v in brand_colours(manifest, layout).items())
     families = " ".join(f'--font-{role}: "{spec.get("family", role)}", '
                         f'{spec.get("fallback", "serif")};'
                         for role, spec in (layout.fonts or {}).items())

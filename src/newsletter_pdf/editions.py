@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .compose import Edition
+from .compose import Edition, brand_colours
 from .errors import Problems
 from .imageprep import (Target, cache_dir_for, cmyk_of, prepare_image,
                         prepare_svg_for_print)
@@ -143,11 +143,7 @@ def _cmyk(values) -> str:
 
 def _print_css(manifest: Manifest, layout: Layout, profile: Path,
                settings: PrintSettings) -> str:
-    colours = dict(layout.colours or {})
-    if manifest.newsletter.colours:
-        for key in ("primary", "accent", "tint", "ink"):
-            if getattr(manifest.newsletter.colours, key):
-                colours[key] = getattr(manifest.newsletter.colours, key)
+    colours = brand_colours(manifest, layout)
     props = [f"--brand-{k}: {_cmyk(cmyk_of(v, profile))};" for k, v in colours.items()
              if k != "ink"]
     props.append("--brand-ink: device-cmyk(0 0 0 1);")  # body text: 100 % K, not 4-colour

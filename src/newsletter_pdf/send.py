@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import heapq
-import inspect
 import os
 import smtplib
 import socket
@@ -38,27 +37,18 @@ DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 # --------------------------------------------------------------------------- the PDF
 
 
-def _new_build_api() -> bool:
-    from .build import build_issue
-    return "editions" in inspect.signature(build_issue).parameters
-
-
 def email_pdf_path(manifest, out_dir: Path) -> Path:
     """Where the build writes the email edition (``<slug>-email.pdf``)."""
-    name = f"{manifest.slug}-email.pdf" if _new_build_api() else f"{manifest.slug}.pdf"
-    return Path(out_dir) / name
+    return Path(out_dir) / f"{manifest.slug}-email.pdf"
 
 
 def build_email_pdf(manifest, out_dir: Path, allow_remote: bool = False):
-    """Build only the email edition; returns the Built record (old and new build API)."""
+    """Build only the email edition; returns its Built record and the warnings."""
     from .build import build_issue
 
-    if _new_build_api():
-        result = build_issue(manifest.path, out_dir=out_dir, editions=("email",),
-                             allow_remote=allow_remote)
-        return result.outputs["email"], list(result.warnings)
-    built = build_issue(manifest.path, out_dir=out_dir, allow_remote=allow_remote)
-    return built, list(getattr(built, "warnings", []))
+    result = build_issue(manifest.path, out_dir=out_dir, editions=("email",),
+                         allow_remote=allow_remote)
+    return result.outputs["email"], list(result.warnings)
 
 
 def newest_source(manifest, layout_folders: list[Path], exclude: list[Path]) -> tuple[float, Path | None]:
