@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 ISSUE  ?= issues/2011-q1
 
-.PHONY: demo test bench preview clean
+.PHONY: demo test lint bench preview clean
 
 # Creates the virtual environment and installs everything (system packages too).
 $(STAMP): pyproject.toml scripts/system-deps.sh
@@ -20,6 +20,9 @@ demo: $(STAMP)     ## build the sample issue into build/2011-q1/
 
 test: $(STAMP)     ## the whole test suite
 	$(BIN)/pytest -q
+
+lint: $(STAMP)     ## ruff, configured in pyproject.toml
+	$(BIN)/ruff check src tests scripts
 
 bench: $(STAMP)    ## build time and peak memory of the sample (see scripts/bench.py)
 	$(BIN)/python scripts/bench.py $(ISSUE)

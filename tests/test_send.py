@@ -230,7 +230,7 @@ def test_every_recipient_gets_exactly_one_message(issue, smtp_server):
         assert msg["Reply-To"] == "replies@iomiraq.example"
         assert msg["Message-ID"].endswith("@iomiraq.example>")
         assert email.utils.parsedate_to_datetime(msg["Date"]) > dt.datetime(
-            2000, 1, 1, tzinfo=dt.timezone.utc)
+            2000, 1, 1, tzinfo=dt.UTC)
         assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@iomiraq.example?subject="
                                            "unsubscribe>, <https://iomiraq.example/unsubscribe>")
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -529,7 +529,7 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newsletter-pdf test")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())

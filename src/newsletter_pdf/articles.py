@@ -22,7 +22,8 @@ from __future__ import annotations
 import html
 import os
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -90,7 +91,7 @@ class Article:
     after: int | None = None
     span: bool = False
     new_page: bool = False
-    boxes: list["Article"] = dc_field(default_factory=list)
+    boxes: list[Article] = dc_field(default_factory=list)
 
     @property
     def paragraph_count(self) -> int:

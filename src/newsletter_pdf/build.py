@@ -13,10 +13,10 @@ from .articles import Article, read_articles
 from .compose import check_fonts, compose_html
 from .editions import EDITIONS, email_settings, make_edition, print_settings
 from .errors import Problem, Problems, UsageError
+from .finish import finish
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
-from .finish import finish
 from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
 
 

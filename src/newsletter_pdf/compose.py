@@ -9,10 +9,9 @@ children, issue #980), in order.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import re
 
 import jinja2
 from markupsafe import Markup, escape
@@ -326,7 +325,7 @@ def _timestamp(manifest: Manifest) -> str:
     import os
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
     else:
-        moment = dt.datetime.combine(manifest.issue.date, dt.time(), dt.timezone.utc)
+        moment = dt.datetime.combine(manifest.issue.date, dt.time(), dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from .compose import Edition, brand_colours
 from .errors import Problems
-from .imageprep import (Target, cache_dir_for, cmyk_of, prepare_image,
-                        prepare_svg_for_print)
+from .imageprep import Target, cache_dir_for, cmyk_of, prepare_image, prepare_svg_for_print
 from .images import image_references
 from .layouts import Layout, data_dir
 from .manifest import EmailSettings, Manifest, PrintSettings

@@ -85,7 +85,7 @@ class Problems:
     def warn(self, message: str, **where) -> None:
         self.items.append(Problem(message, warning=True, **where))
 
-    def extend(self, other: "Problems | list[Problem]") -> None:
+    def extend(self, other: Problems | list[Problem]) -> None:
         self.items.extend(other.items if isinstance(other, Problems) else other)
 
     @property

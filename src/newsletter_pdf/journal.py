@@ -58,7 +58,7 @@ CREATE INDEX IF NOT EXISTS recipients_state ON recipients (distribution, state);
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class Journal:
             self._lock_file.close()
             self._lock_file = None
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -127,7 +127,7 @@ def _named_space(resources, name: str) -> str:
 
 
 def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
-          fonts: dict, depth: int = 0, page: "PageInfo | None" = None) -> None:
+          fonts: dict, depth: int = 0, page: PageInfo | None = None) -> None:
     if depth > 12:
         return
     fill = "DeviceGray"  # the PDF default fill colour space

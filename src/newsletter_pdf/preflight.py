@@ -190,7 +190,7 @@ def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> N
     for page, runs in zip(pages, text_origins(report.path)):
         trim = page.trim_box or page.media_box
         bleed = page.bleed_box or trim
-        for x, y, width, text in runs:
+        for x, y, _width, text in runs:
             if x < bleed[0] or y < bleed[1] or x > bleed[2] or y > bleed[3]:
                 continue  # beyond the bleed: slug lines and marks, cut away by design
             # (run widths are not known exactly: the right edge is judged by the origin)

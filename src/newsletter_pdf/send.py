@@ -22,9 +22,9 @@ import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import NewsletterError, UsageError, display_path
 from .journal import Journal
@@ -51,7 +51,8 @@ def build_email_pdf(manifest, out_dir: Path, allow_remote: bool = False):
     return result.outputs["email"], list(result.warnings)
 
 
-def newest_source(manifest, layout_folders: list[Path], exclude: list[Path]) -> tuple[float, Path | None]:
+def newest_source(manifest, layout_folders: list[Path],
+                  exclude: list[Path]) -> tuple[float, Path | None]:
     """The newest file among the issue's sources and the layout's (email templates and
     anything under ``exclude`` — the build folder — do not count)."""
     newest, which = 0.0, None

@@ -18,10 +18,28 @@ import click
 
 from .errors import NewsletterError, Problem, Problems, UsageError, ValidationError, display_path
 from .journal import Journal, journal_path
-from .mail import (MessageFactory, Recipient, Sender, Templates, attachment_name, check_address,
-                   read_recipients)
-from .send import (SECURITY, Connection, Deliverer, Policy, Report, build_email_pdf,
-                   email_pdf_path, pdf_is_stale, preflight_email, settings_from, sha256_file)
+from .mail import (
+    MessageFactory,
+    Recipient,
+    Sender,
+    Templates,
+    attachment_name,
+    check_address,
+    read_recipients,
+)
+from .send import (
+    SECURITY,
+    Connection,
+    Deliverer,
+    Policy,
+    Report,
+    build_email_pdf,
+    email_pdf_path,
+    pdf_is_stale,
+    preflight_email,
+    settings_from,
+    sha256_file,
+)
 
 DEFAULT_COLOURS = {"primary": "#0b4f8a", "accent": "#d9822b", "tint": "#e8f0f7",
                    "ink": "#1a1a1a"}
@@ -268,7 +286,8 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
     if dry_run:
         dry_run.mkdir(parents=True, exist_ok=True)
         for i, r in enumerate(recipients, 1):
-            (dry_run / f"{i:04d}-{_safe(r.email)}.eml").write_bytes(factory.build_bytes(r, linesep="\n"))
+            message = factory.build_bytes(r, linesep="\n")
+            (dry_run / f"{i:04d}-{_safe(r.email)}.eml").write_bytes(message)
         click.echo(f"dry run: {len(recipients)} message(s) written to {display_path(dry_run)} "
                    f"— subject {first_subject!r}, attachment {filename!r} ({human_size(size)}); "
                    "nothing was sent")
