@@ -117,6 +117,50 @@ def markdown_parser(language: str = "en") -> MarkdownIt:
     return install_renderers(md)
 
 
+#: Links a short field (title, caption, credit…) may carry.
+INLINE_LINK_SCHEMES = ("http:", "https:", "mailto:")
+#: What --allow-html lets through in a short field: inline markup only.
+INLINE_TAGS = {"em", "strong", "b", "i", "code", "a", "s", "del", "br", "sub", "sup",
+               "small", "span", "bdi"}
+
+
+def inline_renderer(language: str = "en", allow_html: bool = False):
+    """A function turning one short text field into safe inline HTML (:class:`Markup`).
+
+    Every short field — titles, decks, kickers, captions, credits, pull quotes, teasers,
+    signature, back-page fields — goes through this: inline Markdown only (emphasis, code,
+    links), raw HTML shown as text, links only to http, https and mailto, no images. With
+    ``allow_html`` the raw HTML is reduced to inline tags by the same sanitiser as articles.
+    """
+    import nh3
+    from markupsafe import Markup
+
+    md = markdown_parser(language)
+    md.options["html"] = allow_html
+    md.disable("image")
+    md.validateLink = lambda url: url.strip().lower().startswith(INLINE_LINK_SCHEMES)
+
+    def keep_link(tag: str, name: str, value: str) -> str | None:
+        if name == "href":
+            return value if value.strip().lower().startswith(INLINE_LINK_SCHEMES) else None
+        return value
+
+    def render(text: str | None) -> Markup | None:
+        if not text:
+            return None
+        html_text = md.renderInline(str(text))
+        if allow_html:
+            html_text = nh3.clean(html_text, tags=INLINE_TAGS,
+                                  attributes={"a": {"href"}, "span": {"lang", "dir"},
+                                              "bdi": {"dir"}},
+                                  attribute_filter=keep_link, link_rel=None,
+                                  url_schemes={"http", "https", "mailto"},
+                                  strip_comments=True)
+        return Markup(html_text)
+
+    return render
+
+
 def _normalise_link(original):
     def normalise(url: str) -> str:
         if url.startswith("http://www.") and "://" not in url[7:]:

@@ -29,6 +29,7 @@ class Checked:
     layout: Layout
     warnings: list[Problem] = field(default_factory=list)
     time_limit: float | None = DEFAULT_TIME_LIMIT  # seconds a render may take
+    allow_html: bool = False  # sanitised raw HTML in articles and short fields
 
 
 @dataclass
@@ -52,6 +53,7 @@ class BuildResult:
     outputs: dict[str, Built]
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    layout: Layout | None = None
 
 
 def check_issue(target: Path, strict: bool = False, allow_html: bool = False) -> Checked:
@@ -68,7 +70,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False) ->
     if layout is not None:
         check_fonts(manifest, layout, problems)
     problems.raise_if_errors(strict)
-    return Checked(manifest, articles, layout, problems.warnings)
+    return Checked(manifest, articles, layout, problems.warnings, allow_html=allow_html)
 
 
 def default_output_dir(manifest: Manifest) -> Path:
@@ -158,7 +160,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
         from .errors import ValidationError
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
                                for p in warnings])
-    return BuildResult(outputs, warnings, time.perf_counter() - started)
+    return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout)
 
 
 def _padding(pages: int | None, multiple: int) -> int:
@@ -175,7 +177,8 @@ def _memo_key(manifest, checked, out, problems) -> str:
     from . import __version__
 
     edition = make_edition("email", manifest, checked.layout, out, problems)
-    html = compose_html(manifest, checked.articles, checked.layout, problems, edition)
+    html = compose_html(manifest, checked.articles, checked.layout, problems, edition,
+                        allow_html=checked.allow_html)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
 
 
@@ -319,7 +322,8 @@ def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     if edition is None:
         edition = make_edition(name, manifest, checked.layout, out, problems)
-    html = compose_html(manifest, checked.articles, checked.layout, problems, edition)
+    html = compose_html(manifest, checked.articles, checked.layout, problems, edition,
+                        allow_html=checked.allow_html)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,

@@ -56,6 +56,14 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+def _announce(layout) -> None:
+    from .layouts import announcement
+
+    line = announcement(layout) if layout is not None else None
+    if line:
+        click.echo(line, err=True)
+
+
 def _warn(warnings) -> None:
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -86,6 +94,7 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
                          allow_remote=allow_remote, allow_html=allow_html,
                          time_limit=time_limit or None)
     _warn(result.warnings)
+    _announce(result.layout)
     for built in result.outputs.values():
         verdict = ""
         if built.preflight is not None:
@@ -152,6 +161,7 @@ def check(issue: Path, strict: bool, allow_html: bool) -> None:
 
     checked = check_issue(issue, strict=strict, allow_html=allow_html)
     _warn(checked.warnings)
+    _announce(checked.layout)
     n = len(checked.manifest.articles)
     click.echo(f"{display_path(checked.manifest.path)}: OK — {n} articles, layout "
                f"{checked.layout.name!r}"

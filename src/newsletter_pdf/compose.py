@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .articles import Article, markdown_parser, read_text, render_blocks
+from .articles import Article, inline_renderer, markdown_parser, read_text, render_blocks
 from .errors import Problems, RenderError
 from .layouts import Layout
 from .manifest import Manifest, Photo
@@ -60,22 +60,23 @@ class Edition:
 
 
 def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
-                 problems: Problems, edition: Edition | None = None) -> str:
+                 problems: Problems, edition: Edition | None = None,
+                 allow_html: bool = False) -> str:
     """Render the whole issue to one HTML string with the layout's templates."""
     edition = edition or Edition()
     md = markdown_parser(manifest.issue.language)
-    inline = lambda text: Markup(md.renderInline(text)) if text else None  # noqa: E731
+    inline = inline_renderer(manifest.issue.language, allow_html)
 
     def photo_view(photo: Photo) -> dict:
         return {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
-                "credit": photo.credit, "alt": photo.alt or "", "placement": photo.placement,
-                "file": Path(photo.file).name}
+                "credit": inline(photo.credit), "alt": photo.alt or "",
+                "placement": photo.placement, "file": Path(photo.file).name}
 
     def article_view(article: Article) -> dict:
         return {
             "id": f"art-{article.id}", "kind": article.kind, "title": inline(article.title),
-            "plain_title": article.title, "kicker": article.kicker,
-            "deck": inline(article.deck), "byline": article.byline,
+            "plain_title": article.title, "kicker": inline(article.kicker),
+            "deck": inline(article.deck), "byline": inline(article.byline),
             "new_page": article.new_page, "span": article.span,
             "top_photos": [photo_view(p) for p in article.photos if p.placement == "top"],
             "flow": _flow(article, photo_view, article_view, inline),
@@ -94,7 +95,7 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
                 teasers.append({"id": f"art-{target.id}", "title": inline(target.title),
                                 "text": inline(t.text or target.deck or "")})
         cover = {"url": _image_url(Path(c.image), edition), "caption": inline(c.caption),
-                 "credit": c.credit, "alt": c.alt or c.caption or "", "focus": c.focus,
+                 "credit": inline(c.credit), "alt": c.alt or c.caption or "", "focus": c.focus,
                  "teasers": teasers}
     contents = manifest.contents or _default_contents()
     context = {
@@ -210,7 +211,7 @@ def _flow(article: Article, photo_view, article_view, inline) -> list[FlowItem]:
         if source is not None:
             default = source + 2 if source + 2 <= n else max(1, source - 2)
         place(quote.after, default, FlowItem("quote", quote={
-            "text": inline(quote.text), "attribution": quote.attribution}))
+            "text": inline(quote.text), "attribution": inline(quote.attribution)}))
     for box in article.boxes:
         place(box.after, n, FlowItem("box", box=article_view(box), span=box.span))
     flow: list[FlowItem] = []

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-import jinja2.sandbox
 import yaml
 
 from .errors import Problems
 from .manifest import Manifest
+from .templating import BoundedSandbox, ConfinedLoader
 
 LAYOUT_FILE = "layout.yaml"
 KNOWN_KEYS = {"name", "description", "extends", "stylesheets", "fonts", "colours", "options"}
@@ -70,11 +70,11 @@ class Layout:
 
     def jinja_env(self) -> jinja2.Environment:
         """Templates of the chain; ``!<name>/x.html`` names one layout's own template."""
-        loaders = [jinja2.FileSystemLoader([str(d / "templates") for d in self.chain])]
-        prefixes = {f"!{d.name}": jinja2.FileSystemLoader(str(d / "templates"))
-                    for d in self.chain}
-        # Sandboxed: an issue's own templates are input too, and must not run code.
-        env = jinja2.sandbox.SandboxedEnvironment(
+        loaders = [ConfinedLoader([d / "templates" for d in self.chain])]
+        prefixes = {f"!{d.name}": ConfinedLoader([d / "templates"]) for d in self.chain}
+        # Sandboxed, confined and bounded: an issue's own templates are input too, and must
+        # not run code, read files outside their folder or build gigabyte strings.
+        env = BoundedSandbox(
             loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixes, delimiter="/"),
                                         *loaders]),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -130,7 +130,37 @@ def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
             problems.error(f"stylesheet css/{sheet} not found in layout {layout.name!r}",
                            file=chain[0] / LAYOUT_FILE, key="stylesheets")
     layout.roots = [*chain, *[d for d in layout.font_dirs(issue_dir) if d.is_dir()]]
+    _check_templates(layout, problems)
     return layout
+
+
+def _check_templates(layout: Layout, problems: Problems) -> None:
+    """Load the issue template and everything it includes, so a template that leaves its
+    folder (a symlink to a system file) or does not parse fails ``check``, not the build."""
+    from .templating import referenced_templates
+
+    env = layout.jinja_env()
+    try:
+        referenced_templates(env, "issue.html")
+    except jinja2.TemplateNotFound as exc:
+        problems.error(f"template {exc.name}: {exc.message or 'not found'}",
+                       file=layout.chain[0] / LAYOUT_FILE)
+    except jinja2.TemplateSyntaxError as exc:
+        problems.error(f"template error: {exc.message}",
+                       file=Path(exc.filename) if exc.filename else layout.chain[0],
+                       line=exc.lineno)
+
+
+def announcement(layout: Layout) -> str | None:
+    """One line when the layout in use is not the built-in one of its name (an issue's or
+    the user's own folder replaces it): the editor must know which templates run."""
+    builtin = data_dir("layouts")
+    folder = layout.chain[0]
+    if folder.parent.resolve() == builtin.resolve():
+        return None
+    replaces = (builtin / layout.name / LAYOUT_FILE).is_file()
+    return (f"layout {layout.name!r}: using {folder}"
+            + (" (it replaces the built-in layout of that name)" if replaces else ""))
 
 
 def _read_config(path: Path, problems: Problems) -> dict | None:

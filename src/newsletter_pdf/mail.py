@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import os
 import re
 import secrets
 import unicodedata
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
+from email.parser import BytesHeaderParser
 from email.utils import formatdate
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import jinja2
 import jinja2.sandbox
 
 from .errors import NewsletterError, Problems, display_path
+from .templating import BoundedSandbox, ConfinedLoader
 
 #: Serialisation policy: CRLF line ends, headers folded at 78, RFC 2047 for non-ASCII.
 POLICY = policy.SMTP
@@ -34,6 +38,55 @@ TEMPLATE_NAMES = ("subject.txt", "body.txt", "body.html")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+# --------------------------------------------------------------------------- header text
+
+# Line and paragraph separators that are not control characters (Unicode categories
+# Zl/Zp): some mail software ends a line at them.
+_SEPARATORS = {"\u2028", "\u2029"}
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+
+
+class HeaderValueError(ValueError):
+    """A value that would change a message's headers or structure if put into one."""
+
+
+def _bad_character(text: str) -> str | None:
+    for ch in text:
+        if unicodedata.category(ch) == "Cc" or ch in _SEPARATORS:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def header_text(value: str, what: str) -> str:
+    """``value`` made safe for one mail header, or :class:`HeaderValueError`.
+
+    The standard library decodes RFC 2047 encoded words (``=?utf-8?q?…=0D=0A…?=``) in
+    display names and subjects when it parses a header, and older Pythons then write the
+    decoded line break as is: a recipient name could add headers or a body part. So every
+    value is decoded here (repeatedly, as the library would on each parse) and refused if
+    the decoded text holds a control character (CR, LF, NUL, tab…) or a Unicode line or
+    paragraph separator. The decoded text is returned: the library encodes it again
+    properly when it writes the header.
+    """
+    text = value
+    for _ in range(4):
+        bad = _bad_character(text)
+        if bad:
+            raise HeaderValueError(f"{what} contains a control character or line break "
+                                   f"({bad}{' once decoded' if text != value else ''}); "
+                                   "remove it")
+        if not _ENCODED_WORD.search(text):
+            return text
+        # Decode exactly as the library will when the header is set (lenient: unknown
+        # charsets and broken base64 decode to something rather than fail).
+        decoded = str(policy.default.header_factory("X-Check", text))
+        if decoded == text:
+            return text
+        text = decoded
+    raise HeaderValueError(f"{what} is encoded more than three times over; write the text "
+                           "itself")
 
 
 # --------------------------------------------------------------------------- recipients
@@ -106,7 +159,9 @@ def read_recipients(path: Path, problems: Problems) -> list[Recipient]:
         problems.error("the recipient list is not UTF-8 text; save it as CSV UTF-8",
                        file=path, line=line)
         return []
-    reader = csv.reader(text.splitlines(keepends=True))
+    # CSV rules only: newline="" keeps U+2028, U+0085, form feeds… inside their field
+    # (str.splitlines would start a new row at each, and that row could carry any address).
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -152,13 +207,18 @@ def read_recipients(path: Path, problems: Problems) -> list[Recipient]:
         if email is None:
             problems.error(f"invalid address: {why}", file=path, line=line, key="email")
             continue
+        try:
+            name = header_text(values.get("name", ""), "the name")
+        except HeaderValueError as exc:
+            problems.error(str(exc), file=path, line=line, key="name")
+            continue
         key = email.lower()
         if key in seen:
             problems.warn(f"duplicate of line {seen[key]} ({email}); sent once",
                           file=path, line=line, key="email")
             continue
         seen[key] = line
-        recipients.append(Recipient(email=email, name=values.get("name", ""), fields=values,
+        recipients.append(Recipient(email=email, name=name, fields=values,
                                     line=line))
     if not recipients and not problems.errors:
         problems.error("the recipient list has no recipients", file=path)
@@ -203,16 +263,16 @@ class Templates:
 
     def __init__(self, folders: list[Path], subject_override: str | None = None):
         self.folders = [f for f in folders if f.is_dir()]
-        loader = jinja2.FileSystemLoader([str(f) for f in self.folders])
+        loader = ConfinedLoader(self.folders)
         common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True)
         # Sandboxed: an issue's own email templates are input and must not run code.
-        self.text_env = jinja2.sandbox.SandboxedEnvironment(autoescape=False, **common)
-        self.html_env = jinja2.sandbox.SandboxedEnvironment(autoescape=True, **common)
+        self.text_env = BoundedSandbox(autoescape=False, **common)
+        self.html_env = BoundedSandbox(autoescape=True, **common)
         self.subject_override = subject_override
         missing = [n for n in TEMPLATE_NAMES
                    if not (n == "subject.txt" and subject_override)
-                   and not any((f / n).is_file() for f in self.folders)]
+                   and not any(os.path.lexists(f / n) for f in self.folders)]
         if missing:
             where = ", ".join(display_path(f) for f in folders)
             raise NewsletterError(f"email template(s) {', '.join(missing)} not found in {where}")
@@ -224,6 +284,9 @@ class Templates:
         except jinja2.TemplateSyntaxError as exc:
             where = display_path(exc.filename) if exc.filename else "distribution.subject"
             raise NewsletterError(f"{where}:{exc.lineno}: template error: {exc.message}") from exc
+        except jinja2.TemplateNotFound as exc:
+            raise NewsletterError(f"email template {exc.name}: {exc.message or 'not found'}") \
+                from None
 
     def source(self, name: str) -> str:
         for folder in self.folders:
@@ -284,28 +347,42 @@ class MessageFactory:
     def message_id(self, recipient: Recipient) -> str:
         return message_id(self.distribution, recipient, self.sender.domain)
 
-    def build(self, recipient: Recipient, attachment: MIMEPart | None = None) -> EmailMessage:
-        """The whole message as an :class:`EmailMessage`."""
-        subject, text, html = self.render(recipient)
+    def headers(self, recipient: Recipient) -> dict[str, object]:
+        """Every header of one recipient's message, each value checked by
+        :func:`header_text` (raises :class:`HeaderValueError` naming the field)."""
+        subject = self.render(recipient)[0]
         s = self.sender
-        msg = EmailMessage(policy=POLICY)
-        msg["From"] = Address(s.from_name or "", addr_spec=s.from_address)
-        msg["To"] = Address(recipient.name or "", addr_spec=recipient.email)
+        headers: dict[str, object] = {
+            "From": Address(header_text(s.from_name or "", "distribution.from_name"),
+                            addr_spec=header_text(s.from_address, "distribution.from_address")),
+            "To": Address(header_text(recipient.name or "", "the name"),
+                          addr_spec=header_text(recipient.email, "the email")),
+        }
         if s.reply_to:
-            msg["Reply-To"] = s.reply_to
-        msg["Subject"] = subject
-        msg["Date"] = formatdate(localtime=True)
-        msg["Message-ID"] = self.message_id(recipient)
+            headers["Reply-To"] = header_text(s.reply_to, "distribution.reply_to")
+        headers["Subject"] = header_text(subject, "the subject")
+        headers["Date"] = formatdate(localtime=True)
+        headers["Message-ID"] = self.message_id(recipient)
         unsubscribe = []
         if s.unsubscribe_mailto:
-            address = s.unsubscribe_mailto.removeprefix("mailto:")
+            address = header_text(s.unsubscribe_mailto.removeprefix("mailto:"),
+                                  "distribution.unsubscribe_mailto")
             unsubscribe.append(f"<mailto:{address}?subject=unsubscribe>")
         if s.unsubscribe_url:
-            unsubscribe.append(f"<{s.unsubscribe_url}>")
+            url = header_text(s.unsubscribe_url, "distribution.unsubscribe_url")
+            unsubscribe.append(f"<{url}>")
         if unsubscribe:
-            msg["List-Unsubscribe"] = ", ".join(unsubscribe)
+            headers["List-Unsubscribe"] = ", ".join(unsubscribe)
         if s.unsubscribe_url:
-            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        return headers
+
+    def build(self, recipient: Recipient, attachment: MIMEPart | None = None) -> EmailMessage:
+        """The whole message as an :class:`EmailMessage`."""
+        _subject, text, html = self.render(recipient)
+        msg = EmailMessage(policy=POLICY)
+        for name, value in self.headers(recipient).items():
+            msg[name] = value
         msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
         msg.make_mixed()
@@ -318,8 +395,27 @@ class MessageFactory:
         The same bytes as ``build(recipient).as_bytes()``, several times faster."""
         data = self.build(recipient, self._stand_in).as_bytes(
             policy=POLICY.clone(linesep=linesep))
+        verify_headers(data, self.headers(recipient))
         eol = linesep.encode()
         stand_in = self._stand_in_body.replace(b"\n", eol)
         if data.count(stand_in) != 1:  # pragma: no cover - a token collision
             return self.build(recipient).as_bytes(policy=POLICY.clone(linesep=linesep))
         return data.replace(stand_in, self._pdf_body.replace(b"\n", eol))
+
+
+#: The headers the project writes at the top of a message, besides ``headers()``'s.
+MIME_HEADERS = ("Content-Type", "MIME-Version")
+
+
+def verify_headers(data: bytes, expected: dict[str, object]) -> None:
+    """Parse the serialised message back and refuse it unless its top-level headers are
+    exactly the ones we built, once each. A last guard, whatever the Python version: if
+    any value still broke a header line, a header appears that we did not write."""
+    parsed = BytesHeaderParser(policy=policy.default).parsebytes(data)
+    names = [name.lower() for name in parsed.keys()]
+    wanted = sorted(n.lower() for n in (*expected, *MIME_HEADERS))
+    if sorted(names) != wanted:
+        extra = sorted(set(names) - set(wanted)) or sorted(set(wanted) - set(names))
+        raise HeaderValueError("the message's headers would not be the ones newsletter "
+                               f"builds ({', '.join(extra) or 'a repeated header'}); a value "
+                               "from the recipient list or the manifest breaks a header")

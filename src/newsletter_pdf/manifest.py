@@ -19,6 +19,12 @@ from .schema import FileRef, Reader, Where, compose_yaml, field
 
 MANIFEST_NAME = "issue.yaml"
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+# A file-name stem: nothing that could name a folder or another file (no '/', '..', dots).
+SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?$")
+# CSS object-position with one or two lengths/percentages/keywords: it is written into a
+# style attribute, so nothing else may get through.
+_POSITION = r"(?:-?\d{1,4}(?:\.\d{1,3})?(?:%|mm|cm|px|pt|in)?|left|right|top|bottom|center)"
+FOCUS = re.compile(rf"^{_POSITION}(?: {_POSITION})?$")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
@@ -366,6 +372,15 @@ def _check_semantics(m: Manifest, reader: Reader, root) -> None:
             if value is not None and not HEX_COLOUR.match(value):
                 p.error(f"{value!r} is not a colour; write it as #RRGGBB, e.g. '#0b4f8a'",
                         file=m.path, key=f"newsletter.colours.{name}")
+    slug = m.newsletter.slug
+    if slug is not None and not SLUG.match(slug):
+        p.error(f"{slug!r} is not a file-name stem; use only letters, digits and dashes "
+                "(e.g. 'iom-iraq-newsletter'): the PDFs are named after it",
+                **_at((m.locations or {}).get("newsletter.slug"), "newsletter.slug"))
+    if m.cover and m.cover.focus is not None and not FOCUS.match(m.cover.focus.strip()):
+        p.error(f"{m.cover.focus!r} is not a position; write one or two percentages or "
+                "keywords, e.g. '50% 30%' or 'center top'",
+                **_at((m.locations or {}).get("cover.focus"), "cover.focus"))
     ids: dict[str, int] = {}
     for i, spec in enumerate(m.articles):
         aid = article_id(spec)

@@ -446,11 +446,32 @@ def _describe_error(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def take_password() -> str | None:
+    """NEWSLETTER_SMTP_PASSWORD, removed from the environment (``send`` calls this before
+    anything else), so no render child, template or subprocess started afterwards
+    inherits it."""
+    return os.environ.pop("NEWSLETTER_SMTP_PASSWORD", None)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain") or \
+            host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def settings_from(host: str | None, port: int | None, security: str | None, user: str | None,
-                  ca_file: Path | None, timeout: float, password_prompt=None) -> SmtpSettings:
+                  ca_file: Path | None, timeout: float, password_prompt=None,
+                  insecure_auth: bool = False, password: str | None = None) -> SmtpSettings:
     """SMTP settings from options, falling back to NEWSLETTER_SMTP_* variables.
 
-    The password only ever comes from ``NEWSLETTER_SMTP_PASSWORD`` or ``password_prompt``.
+    The password only ever comes from ``password`` (what :func:`take_password` took from
+    ``NEWSLETTER_SMTP_PASSWORD``), that variable itself, or ``password_prompt``.
     """
     env = os.environ
     host = host or env.get("NEWSLETTER_SMTP_HOST")
@@ -472,9 +493,14 @@ def settings_from(host: str | None, port: int | None, security: str | None, user
                      else None)
     if ca is not None and not Path(ca).is_file():
         raise UsageError(f"CA file {ca} not found")
-    password = None
-    if user:
-        password = env.get("NEWSLETTER_SMTP_PASSWORD")
+    if user and security == "none" and not insecure_auth and not _is_loopback(host):
+        raise UsageError(f"--smtp-security none would send the password for {user} to {host} "
+                         "in clear text; use starttls or tls, or pass --insecure-auth if this "
+                         "network really is private")
+    if not user:
+        password = None
+    else:
+        password = password if password is not None else take_password()
         if password is None:
             if password_prompt is None:
                 raise UsageError(f"the SMTP password for {user} is needed: set "

@@ -19,12 +19,14 @@ import click
 from .errors import NewsletterError, Problem, Problems, UsageError, ValidationError, display_path
 from .journal import Journal, journal_path
 from .mail import (
+    HeaderValueError,
     MessageFactory,
     Recipient,
     Sender,
     Templates,
     attachment_name,
     check_address,
+    header_text,
     read_recipients,
 )
 from .send import (
@@ -39,6 +41,7 @@ from .send import (
     preflight_email,
     settings_from,
     sha256_file,
+    take_password,
 )
 
 DEFAULT_COLOURS = {"primary": "#0b4f8a", "accent": "#d9822b", "tint": "#e8f0f7",
@@ -55,6 +58,7 @@ class Prepared:
     sender: Sender
     out_dir: Path
     warnings: list[Problem]
+    password: str | None = None  # NEWSLETTER_SMTP_PASSWORD, taken out of the environment
 
 
 def human_size(size: int) -> str:
@@ -69,6 +73,8 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
     from .layouts import load_layout
     from .manifest import load_manifest
 
+    # The password leaves the environment before any build, template or child runs.
+    password = take_password()
     problems = Problems()
     manifest = load_manifest(issue, problems)
     problems.raise_if_errors()
@@ -92,6 +98,15 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
     if dist.unsubscribe_url and not re.match(r"^https://[^\s<>]+$", dist.unsubscribe_url):
         problems.error("one-click unsubscribe needs an https:// URL (RFC 8058)",
                        key="distribution.unsubscribe_url", **where)
+    for key in ("from_name", "from_address", "reply_to", "subject", "unsubscribe_mailto",
+                "unsubscribe_url"):
+        try:
+            header_text(getattr(dist, key) or "", f"distribution.{key}")
+        except HeaderValueError as exc:
+            located = (manifest.locations or {}).get(f"distribution.{key}")
+            problems.error(str(exc).removeprefix(f"distribution.{key} "),
+                           key=f"distribution.{key}",
+                           **(located.as_kwargs() if located else where))
     if not (dist.unsubscribe_mailto or dist.unsubscribe_url):
         problems.warn("no unsubscribe_mailto or unsubscribe_url: messages will carry no "
                       "List-Unsubscribe header, and bulk mail without one is often junked",
@@ -127,7 +142,7 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
                     unsubscribe_url=dist.unsubscribe_url or "")
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     return Prepared(manifest, dist, recipients, layout, templates, sender, out,
-                    problems.warnings)
+                    problems.warnings, password)
 
 
 def template_context(prep: Prepared, filename: str, size: int) -> dict:
@@ -189,6 +204,9 @@ def _safe(text: str) -> str:
               help="none, starttls or tls [env NEWSLETTER_SMTP_SECURITY; default starttls].")
 @click.option("--smtp-user", help="Login name [env NEWSLETTER_SMTP_USER]; the password comes "
                                   "from NEWSLETTER_SMTP_PASSWORD or a prompt.")
+@click.option("--insecure-auth", is_flag=True,
+              help="Allow a login over --smtp-security none to a host that is not loopback "
+                   "(the password travels in clear text).")
 @click.option("--smtp-ca-file", type=click.Path(path_type=Path, dir_okay=False),
               help="Trust this CA certificate (PEM) [env NEWSLETTER_SMTP_CA_FILE].")
 @click.option("--smtp-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
@@ -204,7 +222,8 @@ def _safe(text: str) -> str:
 @click.pass_context
 def send(ctx, issue, to_csv, dry_run, yes, retry_unknown, retry_failed, new_distribution,
          no_rebuild, skip_invalid, out_dir, smtp_host, smtp_port, smtp_security, smtp_user,
-         smtp_ca_file, smtp_timeout, rate, max_attempts, retry_delay, allow_remote):
+         insecure_auth, smtp_ca_file, smtp_timeout, rate, max_attempts, retry_delay,
+         allow_remote):
     """Email the email edition of ISSUE to every recipient of a CSV list, once.
 
     Resumable: a send journal in the build folder records every recipient's state, so a
@@ -222,16 +241,18 @@ def send(ctx, issue, to_csv, dry_run, yes, retry_unknown, retry_failed, new_dist
         journal = Journal(jpath)  # read only: to protect a PDF that is being sent
     try:
         _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_failed,
-             new_distribution, no_rebuild, smtp_host, smtp_port, smtp_security, smtp_user,
-             smtp_ca_file, smtp_timeout, rate, max_attempts, retry_delay, allow_remote)
+             new_distribution, no_rebuild, skip_invalid, smtp_host, smtp_port, smtp_security,
+             smtp_user, insecure_auth, smtp_ca_file, smtp_timeout, rate, max_attempts,
+             retry_delay, allow_remote)
     finally:
         if journal is not None:
             journal.close()
 
 
 def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_failed,
-         new_distribution, no_rebuild, smtp_host, smtp_port, smtp_security, smtp_user,
-         smtp_ca_file, smtp_timeout, rate, max_attempts, retry_delay, allow_remote):
+         new_distribution, no_rebuild, skip_invalid, smtp_host, smtp_port, smtp_security,
+         smtp_user, insecure_auth, smtp_ca_file, smtp_timeout, rate, max_attempts,
+         retry_delay, allow_remote):
     manifest, dist = prep.manifest, prep.distribution
     if journal is not None and not dry_run:
         recovered = journal.recover()
@@ -278,10 +299,8 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
     factory = MessageFactory(templates=prep.templates, sender=prep.sender, pdf=data,
                              filename=filename, distribution=sha,
                              context=template_context(prep, filename, size))
-    recipients = prep.recipients
-    first_subject = factory.render(recipients[0])[0]  # template errors surface here
-    for r in recipients[1:]:
-        factory.render(r)  # …or here, for one row; before anything is sent
+    recipients = _checked_messages(factory, prep.recipients, to_csv, skip_invalid)
+    first_subject = factory.render(recipients[0])[0]
 
     if dry_run:
         dry_run.mkdir(parents=True, exist_ok=True)
@@ -331,7 +350,8 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
     settings = None
     if to_send:
         settings = settings_from(smtp_host, smtp_port, smtp_security, smtp_user, smtp_ca_file,
-                                 smtp_timeout, password_prompt=_password_prompt())
+                                 smtp_timeout, password_prompt=_password_prompt(),
+                                 insecure_auth=insecure_auth, password=prep.password)
     click.echo(f"Issue:        {manifest.newsletter.title} — {manifest.issue_label}")
     click.echo(f"Attachment:   {filename} ({human_size(size)}, {display_path(pdf)})")
     click.echo(f"Subject:      {first_subject}")
@@ -380,6 +400,28 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
         ctx.exit(130)
     if code:
         ctx.exit(code)
+
+
+def _checked_messages(factory: MessageFactory, recipients: list[Recipient], to_csv: Path,
+                      skip_invalid: bool) -> list[Recipient]:
+    """Every recipient's message, personalised and its headers checked, before the first is
+    sent: a bad row is found now (all of them at once), never half-way through the list."""
+    problems = Problems()
+    good = []
+    for r in recipients:
+        try:
+            factory.headers(r)  # renders the templates too: their errors surface here
+        except HeaderValueError as exc:
+            problems.error(f"{exc} (in this row's message)", file=to_csv, line=r.line)
+            continue
+        good.append(r)
+    if problems.errors and not (skip_invalid and good):
+        click.echo("Nothing was sent. Fix the recipient list, or rerun with --skip-invalid "
+                   "to leave those rows out.", err=True)
+        raise ValidationError(problems.items)
+    for p in problems.errors:
+        click.echo(f"warning: {p}; skipped (--skip-invalid)", err=True)
+    return good
 
 
 def _summary(report: Report, already, held_unknown, held_failed, recipients) -> int:
