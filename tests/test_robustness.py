@@ -223,8 +223,9 @@ def test_renderer_killed_is_a_clear_error(make_issue, monkeypatch, tmp_path):
                         lambda *a: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(RenderError) as info:
         render_pdf(HTML, folder, [folder], Problems())
-    assert str(info.value) == ("the renderer was stopped by SIGKILL — most likely out of "
-                               "memory; make photos smaller or split very long articles")
+    assert str(info.value) == ("the render failed: stopped by SIGKILL — most likely out of "
+                               "memory; make photos smaller (under about 25 megapixels each) "
+                               "or split very long articles")
     assert list(scratch.iterdir()) == []
 
 
@@ -241,8 +242,9 @@ def test_memory_limit_turns_exhaustion_into_a_message(make_issue, monkeypatch):
         vsz_mb = int(statm.read().split()[0]) * resource.getpagesize() // 2**20
     with pytest.raises(RenderError) as info:
         render_pdf(HTML, folder, [folder], Problems(), memory_limit_mb=vsz_mb + 300)
-    assert str(info.value) == ("the render ran out of memory; make photos smaller or split "
-                               "very long articles")
+    assert str(info.value) == (f"the render ran out of memory (limit {vsz_mb + 300} MB); make "
+                               "photos smaller (under about 25 megapixels each) or split very "
+                               "long articles")
 
 
 # -- nothing written elsewhere, sources untouched ------------------------------------------------

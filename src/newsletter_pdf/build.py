@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .articles import Article, read_articles
-from .compose import check_fonts, compose_html
+from .compose import check_fonts, compose_bounded
 from .editions import EDITIONS, email_settings, make_edition, print_settings
 from .errors import Problem, Problems, UsageError
 from .finish import finish
@@ -86,7 +86,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
     Every edition is rendered before any file is written, so a failure in one leaves the
     previous good PDFs of *all* editions untouched.
     """
-    from .preflight import preflight_pdf
+    from .preflight import preflight_bounded
 
     started = time.perf_counter()
     unknown = set(editions) - set(EDITIONS)
@@ -144,11 +144,12 @@ def build_issue(target: Path, out_dir: Path | None = None,
         write_atomically(built.path, data)
         if preflight:
             budget = int(email_settings(manifest).max_mb * 1_048_576)
-            built.preflight = preflight_pdf(
+            built.preflight = preflight_bounded(
                 built.path, purpose=built.edition,
                 budget_bytes=budget if built.edition == "email" else None,
                 min_ppi=print_settings(manifest).min_ppi if built.edition == "print" else 100,
-                pad_multiple=print_settings(manifest).pad_to_multiple)
+                pad_multiple=print_settings(manifest).pad_to_multiple,
+                page_size=manifest.issue.page_size)
         outputs[built.edition] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
@@ -177,8 +178,8 @@ def _memo_key(manifest, checked, out, problems) -> str:
     from . import __version__
 
     edition = make_edition("email", manifest, checked.layout, out, problems)
-    html = compose_html(manifest, checked.articles, checked.layout, problems, edition,
-                        allow_html=checked.allow_html)
+    html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
+                           allow_html=checked.allow_html, time_limit=checked.time_limit)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
 
 
@@ -322,8 +323,8 @@ def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     if edition is None:
         edition = make_edition(name, manifest, checked.layout, out, problems)
-    html = compose_html(manifest, checked.articles, checked.layout, problems, edition,
-                        allow_html=checked.allow_html)
+    html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
+                           allow_html=checked.allow_html, time_limit=checked.time_limit)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,

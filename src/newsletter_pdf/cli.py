@@ -119,16 +119,16 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
               help="Print: photos below this get a warning.")
 @click.option("--pad-multiple", type=int, default=4, show_default=True,
               help="Print: the page count must be a multiple of this (0: any).")
+@click.option("--page-size", type=click.Choice(["A4", "Letter"]),
+              help="The issue's paper: any page of another trim size fails (default: every "
+                   "page must have the size of the first).")
 def preflight(pdf: Path, purpose: str, as_json: bool, budget_mb: float, min_ppi: int,
-              pad_multiple: int) -> None:
+              pad_multiple: int, page_size: str | None) -> None:
     """Check any PDF for the print shop or for email; exit 1 if a check fails."""
-    from .preflight import preflight_pdf
+    from .preflight import preflight_bounded
 
-    try:
-        report = preflight_pdf(pdf, purpose=purpose, budget_bytes=int(budget_mb * 1_048_576),
-                               min_ppi=min_ppi, pad_multiple=pad_multiple)
-    except Exception as exc:  # pikepdf errors on damaged files
-        raise NewsletterError(f"{pdf}: cannot read this PDF ({exc})") from exc
+    report = preflight_bounded(pdf, purpose=purpose, budget_bytes=int(budget_mb * 1_048_576),
+                               min_ppi=min_ppi, pad_multiple=pad_multiple, page_size=page_size)
     click.echo(report.to_json() if as_json else report.to_text())
     if not report.ok:
         sys.exit(1)
@@ -137,15 +137,22 @@ def preflight(pdf: Path, purpose: str, as_json: bool, budget_mb: float, min_ppi:
 @main.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Where to write (default: <pdf>-booklet.pdf).")
+              help="Where to write (default: <pdf>-imposed.pdf, or <pdf>-booklet-a5.pdf "
+                   "with --booklet a5).")
 @click.option("--booklet", type=click.Choice(["a5"]),
               help="a5: an A5 booklet on A4 sheets, for office printers.")
 def impose(pdf: Path, output: Path | None, booklet: str | None) -> None:
     """Write 2-up saddle-stitch spreads of PDF in printer's order."""
+    from .bounded import run_bounded
     from .impose import impose as do_impose
+    from .preflight import PDF_MEMORY_MB, PDF_TIME_LIMIT
 
-    target = output or pdf.with_name(pdf.stem + "-booklet.pdf")
-    sides = do_impose(pdf, target, booklet)
+    suffix = f"-booklet-{booklet}.pdf" if booklet else "-imposed.pdf"
+    target = output or pdf.with_name(pdf.stem + suffix)
+    sides = run_bounded(lambda: do_impose(pdf, target, booklet), what=f"imposing {pdf}",
+                        time_limit=PDF_TIME_LIMIT, memory_mb=PDF_MEMORY_MB,  # see preflight
+                        hint="is it a newsletter PDF? a damaged or hostile file can be "
+                             "endless to read")
     click.echo(f"{display_path(target)}: {sides} sheet sides ({sides // 2} sheets, print "
                "double-sided, flip on the short edge)")
 

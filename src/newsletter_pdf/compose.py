@@ -129,6 +129,30 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
                           "template") from exc
 
 
+#: Memory a layout's templates may use while composing one issue.
+TEMPLATE_MEMORY_MB = 2048
+
+
+def compose_bounded(manifest: Manifest, articles: list[Article], layout: Layout,
+                    problems: Problems, edition: Edition | None = None,
+                    allow_html: bool = False, time_limit: float | None = 60.0) -> str:
+    """:func:`compose_html` in a limited child process: a layout template that loops for
+    ever or builds gigabytes is stopped with a message, like a runaway render."""
+    from .bounded import run_bounded
+
+    def compose() -> tuple[str, list]:
+        found = Problems()
+        return compose_html(manifest, articles, layout, found, edition, allow_html), found.items
+
+    html, items = run_bounded(
+        compose, what="the layout's templates", time_limit=time_limit,
+        memory_mb=TEMPLATE_MEMORY_MB, error=RenderError,
+        hint="look for a loop or a huge value in the layout's templates (issue.html and "
+             "what it includes)")
+    problems.items.extend(items)
+    return html
+
+
 def _template_line(exc: BaseException) -> str:
     """'file:line: ' of the template frame that raised, if the traceback has one."""
     tb = exc.__traceback__

@@ -10,6 +10,7 @@ when a check for the chosen purpose fails.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -83,21 +84,130 @@ class Report:
         return "\n".join(lines)
 
 
+#: Trim sizes (mm) of the paper an issue can ask for.
+PAPER_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
+#: The only link schemes a newsletter PDF may carry (and ``tel:`` with digits only: the
+#: contact block's phone numbers, a tap to call on a phone).
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+SAFE_TEL = re.compile(r"^tel:\+?[0-9]{3,20}$")
+# Actions that run code, open or submit files, or play media: never in a newsletter.
+_ACTIONS = {"/JavaScript", "/Launch", "/GoToR", "/GoToE", "/SubmitForm", "/ImportData",
+            "/ResetForm", "/Rendition", "/Movie", "/Sound", "/RichMediaExecute", "/Hide",
+            "/SetOCGState", "/Trans", "/GoTo3DView"}
+
+
 def preflight_pdf(path: Path | str, purpose: str = "print", budget_bytes: int | None = None,
                   min_ppi: int = 300, error_ppi: int = 150, pad_multiple: int = 4,
-                  min_bleed_mm: float = MIN_BLEED_MM) -> Report:
-    """Inspect ``path`` and judge it for ``purpose`` ('print' or 'email')."""
+                  min_bleed_mm: float = MIN_BLEED_MM, page_size: str | None = None) -> Report:
+    """Inspect ``path`` and judge it for ``purpose`` ('print' or 'email').
+
+    ``page_size`` ('A4' or 'Letter', the issue's paper) makes any page of another trim
+    size a failure; without it, every page must have the size of the first.
+    """
     path = Path(path)
     pages = inspect_pdf(path)
     report = Report(str(path), purpose, path.stat().st_size)
     report.document = _document_facts(path)
     for page in pages:
         report.pages.append(_page_facts(page))
+    _safety_checks(report, path)
+    _page_size_check(report, pages, page_size)
     if purpose == "print":
         _print_checks(report, pages, min_ppi, error_ppi, pad_multiple, min_bleed_mm)
     else:
         _email_checks(report, pages, budget_bytes or 3 * 1_048_576, error_ppi)
     return report
+
+
+#: Limits for reading a PDF that may be hostile (a form-XObject fan-out, a flate bomb).
+PDF_TIME_LIMIT = 120.0
+PDF_MEMORY_MB = 1536
+
+
+def preflight_bounded(path: Path | str, **options) -> Report:
+    """:func:`preflight_pdf` in a limited child process, with a clear message when the
+    file cannot be read, is endless to read, or needs more memory than any newsletter."""
+    from .bounded import run_bounded
+    from .errors import NewsletterError
+
+    def run() -> Report:
+        try:
+            return preflight_pdf(path, **options)
+        except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError,
+                RecursionError) as exc:  # damaged files raise many kinds
+            raise NewsletterError(f"{path}: cannot read this PDF ({exc})") from None
+
+    return run_bounded(run, what=f"preflight of {path}", time_limit=PDF_TIME_LIMIT,
+                       memory_mb=PDF_MEMORY_MB,
+                       hint="is it a newsletter PDF? a damaged or hostile file can be endless "
+                            "to read")
+
+
+def _safety_checks(report: Report, path: Path) -> None:
+    """What no newsletter may carry, whatever the purpose: embedded files, scripts and
+    other actions, annotations other than links, links outside http/https/mailto."""
+    files, actions, annotations, links = set(), set(), set(), set()
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary):
+                continue
+            kind = obj.get("/Type")
+            if kind in ("/EmbeddedFile", "/Filespec") or "/EF" in obj:
+                files.add("embedded file")
+            if "/JS" in obj or obj.get("/S") == "/JavaScript":
+                actions.add("/JavaScript")
+            elif obj.get("/S") in _ACTIONS:
+                actions.add(str(obj.get("/S")))
+            if "/AA" in obj:
+                actions.add("/AA (automatic action)")
+            if kind == "/Annot" or "/Subtype" in obj and "/Rect" in obj:
+                subtype = str(obj.get("/Subtype", ""))
+                if subtype != "/Link":
+                    annotations.add(subtype or "(no subtype)")
+                action = obj.get("/A")
+                if isinstance(action, pikepdf.Dictionary) and "/URI" in action:
+                    uri = str(action.get("/URI"))
+                    if not (uri.strip().lower().startswith(SAFE_SCHEMES)
+                            or SAFE_TEL.match(uri)):
+                        links.add(uri[:60])
+        names = pdf.Root.get("/Names")
+        if isinstance(names, pikepdf.Dictionary):
+            if "/EmbeddedFiles" in names:
+                files.add("embedded file")
+            if "/JavaScript" in names:
+                actions.add("/JavaScript")
+        if "/OpenAction" in pdf.Root and isinstance(pdf.Root.OpenAction, pikepdf.Dictionary):
+            kind = pdf.Root.OpenAction.get("/S")
+            if kind is not None and kind != "/GoTo":
+                actions.add(f"/OpenAction {kind}")
+    add = report.checks.append
+    add(Check("embedded files", "fail" if files else "ok",
+              "the PDF carries embedded files (attachments): a newsletter must not"
+              if files else "none"))
+    add(Check("actions", "fail" if actions else "ok",
+              f"scripts or actions: {', '.join(sorted(actions))}" if actions else "none"))
+    add(Check("annotations", "fail" if annotations else "ok",
+              f"annotations other than links: {', '.join(sorted(annotations))}"
+              if annotations else "links only"))
+    add(Check("link targets", "fail" if links else "ok",
+              f"links outside http, https and mailto: {', '.join(sorted(links))}"
+              if links else "http, https and mailto only"))
+
+
+def _page_size_check(report: Report, pages: list[PageInfo], page_size: str | None) -> None:
+    def trim_mm(page: PageInfo) -> tuple[float, float]:
+        box = page.trim_box or page.media_box
+        return ((box[2] - box[0]) * MM_PER_PT, (box[3] - box[1]) * MM_PER_PT)
+
+    if not pages:
+        return
+    want = PAPER_MM.get(page_size or "") or trim_mm(pages[0])
+    wrong = [p.number for p in pages
+             if abs(trim_mm(p)[0] - want[0]) > 1 or abs(trim_mm(p)[1] - want[1]) > 1]
+    name = page_size or f"{want[0]:.0f}×{want[1]:.0f} mm (page 1)"
+    report.checks.append(Check(
+        "page size", "fail" if wrong else "ok",
+        f"pages {_ranges(wrong)} are not {name}" if wrong else f"every page {name}"))
 
 
 def _page_facts(page: PageInfo) -> dict:

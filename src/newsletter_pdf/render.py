@@ -19,15 +19,14 @@ import logging
 import multiprocessing
 import os
 import re
-import resource
 import shutil
 import signal
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bounded import run_bounded, sigterm_interrupts
 from .errors import Problems, RenderError
 from .fetcher import ConfinedFetcher
 
@@ -131,108 +130,16 @@ def _too_slow(limit: float) -> RenderError:
 
 # -- in a child process -------------------------------------------------------------------
 
-def _child_main(conn, args, memory_limit_mb: int | None, scratch: str) -> None:
-    # Ctrl-C reaches the whole process group: the parent decides, the child just stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Whatever the child leaves in its scratch folder (even when killed) the parent removes.
-    tempfile.tempdir = scratch
-    os.environ["TMPDIR"] = scratch
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
-    if memory_limit_mb:
-        limit = memory_limit_mb * 1024 * 1024
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        result = ("ok", _render(*args))
-    except RenderError as exc:
-        result = ("error", str(exc))
-    except KeyboardInterrupt:
-        result = ("interrupted", None)
-    except MemoryError:
-        result = ("error", "the render ran out of memory; make photos smaller or split "
-                  "very long articles")
-    except BaseException as exc:  # report, never hang the parent
-        result = ("error", f"the renderer failed: {type(exc).__name__}: {exc}")
-    try:
-        conn.send(result)
-    except MemoryError:
-        conn.send(("error", "the finished PDF is too large to hand over (out of memory)"))
-    finally:
-        conn.close()
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGKILL if the parent dies (e.g. killed with -9)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts():
-    """While we wait on the child, SIGTERM behaves like Ctrl-C (clean-up runs)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _render_in_child(args, limit: float | None, memory_limit_mb: int | None) -> Rendered:
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    scratch = tempfile.mkdtemp(prefix="newsletter-render-")
-    process = ctx.Process(target=_child_main, args=(sender, args, memory_limit_mb, scratch),
-                          name="newsletter-render", daemon=True)
-    with _sigterm_interrupts():
-        try:
-            process.start()
-            sender.close()
-            started = time.monotonic()
-            if not receiver.poll(limit):
-                raise _too_slow(limit)
-            try:
-                status, payload = receiver.recv()
-            except EOFError:
-                process.join(5)
-                raise RenderError(_death_message(process.exitcode)) from None
-            if limit is not None and time.monotonic() - started > limit * 2:
-                raise _too_slow(limit)  # pragma: no cover - recv of a huge PDF stalled
-        finally:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            receiver.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-    if status == "ok":
-        return payload
-    if status == "interrupted":
-        raise KeyboardInterrupt
-    raise RenderError(payload)
-
-
-def _death_message(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        hint = " — most likely out of memory; make photos smaller or split very long " \
-               "articles" if -exitcode == signal.SIGKILL else ""
-        return f"the renderer was stopped by {name}{hint}"
-    return f"the renderer stopped unexpectedly (exit code {exitcode})"
+    try:
+        return run_bounded(lambda: _render(*args), what="the render", time_limit=limit,
+                           memory_mb=memory_limit_mb, error=RenderError,
+                           hint="make photos smaller (under about 25 megapixels each) or "
+                                "split very long articles")
+    except RenderError as exc:
+        if limit is not None and "took longer than" in str(exc):
+            raise _too_slow(limit) from None
+        raise
 
 
 # -- in this process (no fork: Windows) -----------------------------------------------------
@@ -298,7 +205,7 @@ def write_atomically(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
                                dir=target.parent)
     try:
-        with _sigterm_interrupts():
+        with sigterm_interrupts():
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
