@@ -98,6 +98,43 @@ class Article:
         return sum(1 for b in self.blocks if b.tag == "p")
 
 
+#: Lists and quotes may nest this deep; deeper is refused with its line, never dropped.
+MAX_DEPTH = 12
+PARSE_NESTING = 400
+#: The longest word (or URL) laid out; longer is refused with its line (a 300 KB "word" or
+#: an inline data: URL would be clipped or take minutes to break into lines).
+MAX_WORD = 300
+
+
+def check_text_shape(tokens: list[Token], first_line: int, path: Path,
+                     problems: Problems) -> bool:
+    """Refuse, with the line, what the layout could only drop or clip: nesting deeper
+    than :data:`MAX_DEPTH` and words longer than :data:`MAX_WORD` characters."""
+    ok = True
+    for token in tokens:
+        if token.nesting == 1 and token.level // 2 >= MAX_DEPTH and token.type in (
+                "bullet_list_open", "ordered_list_open", "blockquote_open"):
+            line = (token.map[0] if token.map else 0) + first_line
+            problems.error(f"lists or quotes are nested more than {MAX_DEPTH} levels deep; "
+                           "flatten them (nothing this deep can be laid out in a column)",
+                           file=path, line=line)
+            ok = False
+            break
+    for token in tokens:  # the words that are printed (a link's address is not)
+        words = [w for child in token.children or [] if child.type in ("text", "code_inline")
+                 for w in child.content.split()]
+        if token.type in ("code_block", "fence"):
+            words = token.content.split()
+        longest = max(words, key=len, default="")
+        if len(longest) > MAX_WORD:
+            line = (token.map[0] if token.map else 0) + first_line
+            problems.error(f"a word of {len(longest):,} characters ({longest[:40]}…) cannot be "
+                           f"laid out (at most {MAX_WORD}); break it up, or link a long address "
+                           "with [short text](url)", file=path, line=line)
+            ok = False
+    return ok
+
+
 def markdown_parser(language: str = "en") -> MarkdownIt:
     """The CommonMark parser with tables, strikethrough, typographic punctuation and
     linkify (bare web and email addresses become links: clickable in the email edition)."""
@@ -111,6 +148,9 @@ def markdown_parser(language: str = "en") -> MarkdownIt:
     md.validateLink = lambda url: not url.lower().startswith(("javascript:", "vbscript:",
                                                               "file:", "data:"))
     md.normalizeLink = _normalise_link(md.normalizeLink)
+    # markdown-it stops parsing (silently dropping the rest of the file) past maxNesting;
+    # parse deeper and refuse what is too deep ourselves, with its line (MAX_DEPTH).
+    md.options["maxNesting"] = PARSE_NESTING
     # linkify-it knows only a few generic top-level domains; NGOs live on these too.
     md.linkify.tlds(["int", "ngo", "ong", "org", "info", "africa", "asia", "io", "app",
                      "dev", "eu", "global", "news", "online", "site"], True)
@@ -337,6 +377,8 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
     except RecursionError:
         problems.error("the text is nested too deeply (lists or quotes hundreds of levels "
                        "deep); flatten it", file=path, line=first_line)
+        return []
+    if not check_text_shape(tokens, first_line, path, problems):
         return []
     if not allow_html:
         _neutralise_raw_html(tokens, first_line, path, problems)

@@ -18,6 +18,7 @@ from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
 from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
+from .textcheck import check_words
 
 
 @dataclass
@@ -329,6 +330,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,
                           time_limit=checked.time_limit)
+    check_words(checked.articles, rendered.text, problems)
     rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
                           rendered.pages, problems)
     rendered.sources = edition.sources

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import NewsletterError, ValidationError, display_path
+from .errors import NewsletterError, ValidationError, disk_error, display_path
 
 
 class Group(click.Group):
@@ -42,6 +42,11 @@ class Group(click.Group):
         except Exception as exc:  # a bug: say so plainly, traceback only with --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            # …unless it is a full or read-only disk: not a bug, say what to do.
+            clear = disk_error(exc) if isinstance(exc, OSError) else None
+            if clear is not None:
+                click.echo(f"error: {clear}", err=True)
+                ctx.exit(1)
             click.echo(f"internal error: {type(exc).__name__}: {exc} "
                        "(rerun with --debug for details, and please report it)", err=True)
             ctx.exit(1)

@@ -104,3 +104,27 @@ class Problems:
             )
         if self.errors:
             raise ValidationError(self.items)
+
+
+def disk_error(exc: OSError) -> NewsletterError | None:
+    """A clear message for a write that the disk refused, naming the folder and the fix;
+    None when ``exc`` is not about writing a file."""
+    import errno
+    from pathlib import Path
+
+    if exc.filename is None:
+        return None
+    path = Path(exc.filename)
+    folder = path if path.is_dir() else path.parent
+    where = display_path(folder)
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        fix = f"the disk holding {where} is full; free some space or build elsewhere (-o DIR)"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        fix = (f"{where} is read-only for you; build into a folder you can write (-o DIR), "
+               "or change its permissions")
+    elif exc.errno == errno.ENAMETOOLONG:
+        fix = "the name is too long for this file system; shorten newsletter.slug"
+    else:
+        return None
+    return NewsletterError(f"cannot write {display_path(path)}: {exc.strerror}; {fix}. "
+                           "Nothing else was changed.")

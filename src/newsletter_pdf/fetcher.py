@@ -97,6 +97,27 @@ def _remote_opener() -> request.OpenerDirector:
     return opener
 
 
+def _image_too_large(body: bytes) -> str | None:
+    """Why an image's header makes it unsafe to decode, or None (headers only: cheap)."""
+    import io
+
+    from PIL import Image
+
+    from .images import MAX_PIXELS
+
+    try:
+        with Image.open(io.BytesIO(body)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        return f"an image of more than {MAX_PIXELS // 1_000_000} megapixels"
+    except Exception:
+        return None  # not an image Pillow knows: WeasyPrint will refuse it itself
+    if width * height > MAX_PIXELS:
+        return (f"an image of {width} × {height} pixels (more than "
+                f"{MAX_PIXELS // 1_000_000} megapixels)")
+    return None
+
+
 class ConfinedFetcher(URLFetcher):
     """Serve ``data:`` URLs and files inside ``roots``; remote only when allowed."""
 
@@ -112,7 +133,7 @@ class ConfinedFetcher(URLFetcher):
     def fetch(self, url: str, headers=None):
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
         if scheme == "data":
-            return super().fetch(url, headers)
+            return self._data(url, headers)
         if scheme == "file":
             return self._file(url)
         if scheme in ("http", "https"):
@@ -120,6 +141,23 @@ class ConfinedFetcher(URLFetcher):
                 return self._refuse(url, "remote resources are off; pass --allow-remote")
             return self._http(url, headers)
         return self._refuse(url, f"the {scheme or 'empty'}: scheme is not allowed")
+
+    # -- data: URLs ------------------------------------------------------------------------
+    def _data(self, url: str, headers=None):
+        """A data: URL gets the limits a file gets: size, and for an image the pixel
+        count (a small PNG can claim 50,000 × 50,000 pixels and exhaust the render)."""
+        if len(url) > MAX_RESOURCE_BYTES * 4 // 3 + 100:
+            return self._refuse(url[:60] + "…", f"larger than {MAX_RESOURCE_BYTES // 2**20} MB")
+        response = super().fetch(url, headers)
+        body = response.read()
+        mime = response.content_type or "application/octet-stream"
+        response.close()
+        response = URLFetcherResponse(url, body, {"Content-Type": mime})
+        if body[:4] in (b"\x89PNG", b"GIF8", b"RIFF") or body[:2] == b"\xff\xd8":
+            reason = _image_too_large(body)
+            if reason:
+                return self._refuse(url[:60] + "…", reason)
+        return response
 
     # -- local files ---------------------------------------------------------------------
     def _file(self, url: str):

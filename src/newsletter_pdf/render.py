@@ -29,6 +29,7 @@ from pathlib import Path
 from .bounded import run_bounded, sigterm_interrupts
 from .errors import Problems, RenderError
 from .fetcher import ConfinedFetcher
+from .textcheck import laid_out_text
 
 DEFAULT_TIME_LIMIT = 600.0  # seconds; a 300-page two-column article takes about a minute
 
@@ -41,6 +42,7 @@ class Rendered:
     pages: int
     refused: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # WeasyPrint's own log warnings
+    text: str = ""  # the laid-out text, line by line (for the no-silent-loss check)
 
 
 class _Collect(logging.Handler):
@@ -100,6 +102,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
                                    url_fetcher=fetcher).render(
             font_config=font_config, **(pdf_options or {}))
         pdf = document.write_pdf(**(pdf_options or {}))
+        text = laid_out_text(document)
     except MemoryError:
         raise RenderError("the render ran out of memory; make photos smaller (under "
                           "about 25 megapixels each) or split very long articles") from None
@@ -119,7 +122,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
             shutil.rmtree(folder, ignore_errors=True)
             font_config._folder = None
     return Rendered(pdf=pdf, pages=len(document.pages), refused=list(fetcher.refused),
-                    warnings=handler.messages)
+                    warnings=handler.messages, text=text)
 
 
 def _too_slow(limit: float) -> RenderError:
