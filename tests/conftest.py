@@ -99,3 +99,7 @@ articles:
       - file: photos/road.jpg
         caption: The road again.
 """
+
+
+# The mail tests' fixtures (a real SMTP server on loopback, a small built issue).
+from .mail_support import built_issue, issue, smtp_server  # noqa: E402, F401

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from .test_send import built_issue, issue, smtp_args, smtp_server  # noqa: F401 (fixtures)
+from .mail_support import smtp_args
 
 
 def converse(args: list[str], answer: str, timeout: float = 60) -> tuple[int, str]:

@@ -378,8 +378,7 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
         problems.error("the text is nested too deeply (lists or quotes hundreds of levels "
                        "deep); flatten it", file=path, line=first_line)
         return []
-    if not check_text_shape(tokens, first_line, path, problems):
-        return []
+    check_text_shape(tokens, first_line, path, problems)  # errors; the blocks still count
     if not allow_html:
         _neutralise_raw_html(tokens, first_line, path, problems)
     _resolve_images(tokens, first_line, path, root, problems)

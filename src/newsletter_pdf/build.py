@@ -330,7 +330,8 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
                           pdf_options=edition.pdf_options,
                           time_limit=checked.time_limit)
-    check_words(checked.articles, rendered.text, problems)
+    check_words(checked.articles, rendered.text, problems, manifest.issue.language,
+                checked.allow_html)
     rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
                           rendered.pages, problems)
     rendered.sources = edition.sources

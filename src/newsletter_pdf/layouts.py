@@ -137,14 +137,15 @@ def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
 def _check_templates(layout: Layout, problems: Problems) -> None:
     """Load the issue template and everything it includes, so a template that leaves its
     folder (a symlink to a system file) or does not parse fails ``check``, not the build."""
-    from .templating import referenced_templates
+    from .templating import TemplateRefused, referenced_templates
 
     env = layout.jinja_env()
     try:
         referenced_templates(env, "issue.html")
     except jinja2.TemplateNotFound as exc:
-        problems.error(f"template {exc.name}: {exc.message or 'not found'}",
-                       file=layout.chain[0] / LAYOUT_FILE)
+        problems.error(f"template {exc.name} not found", file=layout.chain[0] / LAYOUT_FILE)
+    except TemplateRefused as exc:
+        problems.error(f"template refused: {exc}", file=layout.chain[0] / LAYOUT_FILE)
     except jinja2.TemplateSyntaxError as exc:
         problems.error(f"template error: {exc.message}",
                        file=Path(exc.filename) if exc.filename else layout.chain[0],

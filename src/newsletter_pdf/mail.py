@@ -29,7 +29,7 @@ import jinja2
 import jinja2.sandbox
 
 from .errors import NewsletterError, Problems, display_path
-from .templating import BoundedSandbox, ConfinedLoader
+from .templating import BoundedSandbox, ConfinedLoader, TemplateRefused
 
 #: Serialisation policy: CRLF line ends, headers folded at 78, RFC 2047 for non-ASCII.
 POLICY = policy.SMTP
@@ -285,8 +285,9 @@ class Templates:
             where = display_path(exc.filename) if exc.filename else "distribution.subject"
             raise NewsletterError(f"{where}:{exc.lineno}: template error: {exc.message}") from exc
         except jinja2.TemplateNotFound as exc:
-            raise NewsletterError(f"email template {exc.name}: {exc.message or 'not found'}") \
-                from None
+            raise NewsletterError(f"email template {exc.name} not found") from None
+        except TemplateRefused as exc:
+            raise NewsletterError(f"email template refused: {exc}") from None
 
     def source(self, name: str) -> str:
         for folder in self.folders:

@@ -89,6 +89,7 @@ PAPER_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 #: The only link schemes a newsletter PDF may carry (and ``tel:`` with digits only: the
 #: contact block's phone numbers, a tap to call on a phone).
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
+MAX_SHEET_BEYOND_TRIM_MM = 30.0  # bleed, crop marks and a slug line fit in this
 SAFE_TEL = re.compile(r"^tel:\+?[0-9]{3,20}$")
 # Actions that run code, open or submit files, or play media: never in a newsletter.
 _ACTIONS = {"/JavaScript", "/Launch", "/GoToR", "/GoToE", "/SubmitForm", "/ImportData",
@@ -195,15 +196,21 @@ def _safety_checks(report: Report, path: Path) -> None:
 
 
 def _page_size_check(report: Report, pages: list[PageInfo], page_size: str | None) -> None:
-    def trim_mm(page: PageInfo) -> tuple[float, float]:
-        box = page.trim_box or page.media_box
+    def size_mm(box) -> tuple[float, float]:
         return ((box[2] - box[0]) * MM_PER_PT, (box[3] - box[1]) * MM_PER_PT)
+
+    def trim_mm(page: PageInfo) -> tuple[float, float]:
+        return size_mm(page.trim_box or page.media_box)
 
     if not pages:
         return
     want = PAPER_MM.get(page_size or "") or trim_mm(pages[0])
+    # The sheet may exceed the trim by the bleed and crop marks, never by more.
+    margin = 2 * MAX_SHEET_BEYOND_TRIM_MM
     wrong = [p.number for p in pages
-             if abs(trim_mm(p)[0] - want[0]) > 1 or abs(trim_mm(p)[1] - want[1]) > 1]
+             if abs(trim_mm(p)[0] - want[0]) > 1 or abs(trim_mm(p)[1] - want[1]) > 1
+             or size_mm(p.media_box)[0] > want[0] + margin
+             or size_mm(p.media_box)[1] > want[1] + margin]
     name = page_size or f"{want[0]:.0f}×{want[1]:.0f} mm (page 1)"
     report.checks.append(Check(
         "page size", "fail" if wrong else "ok",

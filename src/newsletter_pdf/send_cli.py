@@ -104,9 +104,8 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
             header_text(getattr(dist, key) or "", f"distribution.{key}")
         except HeaderValueError as exc:
             located = (manifest.locations or {}).get(f"distribution.{key}")
-            problems.error(str(exc).removeprefix(f"distribution.{key} "),
-                           key=f"distribution.{key}",
-                           **(located.as_kwargs() if located else where))
+            place = {**(located.as_kwargs() if located else where), "key": f"distribution.{key}"}
+            problems.error(str(exc).removeprefix(f"distribution.{key} "), **place)
     if not (dist.unsubscribe_mailto or dist.unsubscribe_url):
         problems.warn("no unsubscribe_mailto or unsubscribe_url: messages will carry no "
                       "List-Unsubscribe header, and bulk mail without one is often junked",

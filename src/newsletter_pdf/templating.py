@@ -29,6 +29,12 @@ MAX_TEMPLATE_BYTES = 1_000_000
 MAX_VALUE_LENGTH = 5_000_000
 
 
+class TemplateRefused(jinja2.TemplateError):
+    """A template that exists but may not be read (it leads outside its folder, is not a
+    regular file, or is too large). Not a ``TemplateNotFound``: Jinja's ChoiceLoader would
+    swallow the reason and try the next folder."""
+
+
 class ConfinedLoader(jinja2.BaseLoader):
     """Like ``FileSystemLoader(folders)``, but never leaves a folder (see module doc)."""
 
@@ -48,17 +54,16 @@ class ConfinedLoader(jinja2.BaseLoader):
                 root = folder.resolve(strict=True)
                 mode = real.stat().st_mode
             except (OSError, RuntimeError):
-                raise jinja2.TemplateNotFound(
-                    name, f"{candidate} cannot be read (a broken or looping symlink?)") from None
+                raise TemplateRefused(
+                    f"{candidate} cannot be read (a broken or looping symlink?)") from None
             if not real.is_relative_to(root):
-                raise jinja2.TemplateNotFound(
-                    name, f"{candidate} leads outside its folder {folder} (to {real}); "
-                          "templates are read only from inside their layout or email folder")
+                raise TemplateRefused(
+                    f"{candidate} leads outside its folder {folder} (to {real}); templates "
+                    "are read only from inside their layout or email folder")
             if not stat.S_ISREG(mode):
-                raise jinja2.TemplateNotFound(name, f"{candidate} is not a regular file")
+                raise TemplateRefused(f"{candidate} is not a regular file")
             if real.stat().st_size > MAX_TEMPLATE_BYTES:
-                raise jinja2.TemplateNotFound(
-                    name, f"{candidate} is over {MAX_TEMPLATE_BYTES // 1000} KB")
+                raise TemplateRefused(f"{candidate} is over {MAX_TEMPLATE_BYTES // 1000} KB")
             return real
         return None
 

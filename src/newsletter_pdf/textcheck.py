@@ -49,20 +49,30 @@ def page_words(text: str) -> set[str]:
     return words(text) | words(joined)
 
 
-def article_words(article: Article) -> set[str]:
-    found = words(article.title or "")
+def article_words(article: Article, inline=None) -> set[str]:
+    """The words of an article's title (as printed: inline Markdown rendered) and body."""
+    import html
+
+    title = article.title or ""
+    if inline is not None:
+        title = html.unescape(re.sub(r"<[^>]*>", " ", str(inline(title) or "")))
+    found = words(title)
     for block in article.blocks:
         found |= words(block.text)
     for box in article.boxes:
-        found |= article_words(box)
+        found |= article_words(box, inline)
     return found
 
 
-def check_words(articles: list[Article], text: str, problems: Problems) -> None:
+def check_words(articles: list[Article], text: str, problems: Problems,
+                language: str = "en", allow_html: bool = False) -> None:
     """An error for each article some of whose words are not on the laid-out pages."""
+    from .articles import inline_renderer
+
+    inline = inline_renderer(language, allow_html)
     printed = page_words(text)
     for article in articles:
-        missing = sorted(article_words(article) - printed)
+        missing = sorted(article_words(article, inline) - printed)
         if missing:
             shown = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
             problems.error(f"{len(missing)} word(s) of this article did not reach the laid-out "
