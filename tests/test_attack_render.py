@@ -444,3 +444,14 @@ def test_no_field_adds_an_element_a_style_or_a_link(composer, text):
     assert hostile.styles <= plain.styles
     for href in set(hostile.hrefs) - set(plain.hrefs):  # the layout's own: stylesheets
         assert href.startswith(("http:", "https:", "mailto:", "tel:", "#")), href
+
+
+def test_photo_preparation_is_bounded(make_issue, tmp_path, monkeypatch):
+    from newsletter_pdf import editions
+
+    monkeypatch.setattr(editions, "PREPARE_MEMORY_MB", 64)  # less than any photo needs
+    result = CliRunner().invoke(main, ["build", str(make_issue()), "-o", str(tmp_path / "o"),
+                                       "--edition", "email"])
+    assert result.exit_code == 1
+    assert ("error: preparing the photos of the email edition ran out of memory (limit 64 MB); "
+            "make the largest photos smaller") in result.output

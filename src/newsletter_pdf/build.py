@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .articles import Article, read_articles
 from .compose import check_fonts, compose_bounded
-from .editions import EDITIONS, email_settings, make_edition, print_settings
+from .editions import EDITIONS, email_settings, prepare_edition, print_settings
 from .errors import Problem, Problems, UsageError
 from .finish import finish
 from .images import inspect_images
@@ -178,7 +178,7 @@ def _memo_key(manifest, checked, out, problems) -> str:
 
     from . import __version__
 
-    edition = make_edition("email", manifest, checked.layout, out, problems)
+    edition = prepare_edition("email", manifest, checked.layout, out, problems)
     html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
                            allow_html=checked.allow_html, time_limit=checked.time_limit)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
@@ -247,7 +247,7 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     threads that only start a child and wait for its result use both cores."""
     prepared = {}
     for name in editions:  # image preparation first, in this thread
-        edition = make_edition(name, manifest, checked.layout, out, problems,
+        edition = prepare_edition(name, manifest, checked.layout, out, problems,
                                padding if name == "print" else 0)
         edition.extra_css += "\n" + (fit or "")
         prepared[name] = edition
@@ -277,7 +277,7 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit
     the plain layout is fine the spare render is simply dropped.
     """
     def edition_at(level):
-        edition = make_edition(name, manifest, checked.layout, out, problems, padding)
+        edition = prepare_edition(name, manifest, checked.layout, out, problems, padding)
         edition.extra_css += "\n" + level
         return edition
 
@@ -323,7 +323,7 @@ def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     if edition is None:
-        edition = make_edition(name, manifest, checked.layout, out, problems)
+        edition = prepare_edition(name, manifest, checked.layout, out, problems)
     html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
                            allow_html=checked.allow_html, time_limit=checked.time_limit)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]

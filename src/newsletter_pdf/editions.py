@@ -60,6 +60,31 @@ def image_widths(layout: Layout) -> dict[str, float]:
     return defaults
 
 
+#: Limits for preparing one edition's photos (a hostile file must not take the machine).
+PREPARE_TIME_LIMIT = 600.0
+PREPARE_MEMORY_MB = 4096
+
+
+def prepare_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
+                    problems: Problems, padding_pages: int = 0) -> Edition:
+    """:func:`make_edition` in a limited child process (time and memory): photo
+    preparation is bounded like every other stage. The prepared files land in the cache."""
+    from .bounded import run_bounded
+    from .errors import RenderError
+
+    def prepare():
+        found = Problems()
+        edition = make_edition(name, manifest, layout, out_dir, found, padding_pages)
+        return edition, found.items
+
+    edition, items = run_bounded(
+        prepare, what=f"preparing the photos of the {name} edition",
+        time_limit=PREPARE_TIME_LIMIT, memory_mb=PREPARE_MEMORY_MB, error=RenderError,
+        hint="make the largest photos smaller (under about 25 megapixels each)")
+    problems.items.extend(items)
+    return edition
+
+
 def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                  problems: Problems, padding_pages: int = 0) -> Edition:
     """Prepare the images and the settings of one edition."""
