@@ -55,23 +55,41 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     layout: Layout | None = None
+    notes: list[str] = field(default_factory=list)  # said once, not warnings
 
 
-def check_issue(target: Path, strict: bool = False, allow_html: bool = False) -> Checked:
-    """Validate everything without rendering; raise with *all* problems at once."""
+def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
+                out_dir: Path | None = None) -> Checked:
+    """Validate everything without rendering; raise with *all* problems at once.
+
+    With ``out_dir`` (a build), photos already verified in that build's cache are not
+    decoded again."""
     problems = Problems()
     manifest = load_manifest(target, problems)
     if manifest is None:
         problems.raise_if_errors()
     # Even with problems in the manifest, read what it names: every problem in one run.
     articles = read_articles(manifest, problems, allow_html=allow_html)
-    inspect_images(manifest, problems)
+    verified = None
+    if out_dir is not None:
+        from .imageprep import cache_dir_for
+        verified = cache_dir_for(Path(out_dir)).parent / "verified"
+    inspect_images(manifest, problems, verified)
     _check_alt_texts(manifest, problems)
     layout = load_layout(manifest, problems)
     if layout is not None:
         check_fonts(manifest, layout, problems)
     problems.raise_if_errors(strict)
     return Checked(manifest, articles, layout, problems.warnings, allow_html=allow_html)
+
+
+def _default_out(target: Path) -> Path | None:
+    from .manifest import find_manifest
+
+    try:
+        return Path("build") / find_manifest(Path(target)).parent.name
+    except Exception:  # a bad target: check_issue reports it properly
+        return None
 
 
 def default_output_dir(manifest: Manifest) -> Path:
@@ -90,45 +108,55 @@ def build_issue(target: Path, out_dir: Path | None = None,
     from .preflight import preflight_bounded
 
     started = time.perf_counter()
+    # Patch (and import) the engine here, once: every render child forked from this
+    # process inherits it instead of importing WeasyPrint again.
+    from . import weasyprint_patch
+    engine_note = weasyprint_patch.apply()
     unknown = set(editions) - set(EDITIONS)
     if unknown:
         raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use print, email "
                          "or all")
-    checked = check_issue(target, strict=strict, allow_html=allow_html)
+    checked = check_issue(target, strict=strict, allow_html=allow_html,
+                          out_dir=out_dir or _default_out(target))
     checked.time_limit = time_limit
     manifest = checked.manifest
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
     multiple = print_settings(manifest).pad_to_multiple
+    # The print edition's photos (CMYK, 300 ppi: the slowest preparation) are prepared on
+    # the other core while the email edition is prepared, fingerprinted and rendered.
+    print_prep = _background(lambda: prepare_edition("print", manifest, checked.layout, out,
+                                                     problems)) if "print" in editions else None
     memo_key = _memo_key(manifest, checked, out, problems)
     memo = _read_memo(out).get(memo_key)
     results: dict[str, tuple] = {}
-    if memo and len(editions) > 1:
+    if memo:
         # Seen this content before: the copyfit level and page count are known, so the
         # editions are independent — render them side by side (one core each).
         results = _render_parallel(manifest, checked, out, editions, problems, allow_remote,
-                                   memo["fit"], _padding(memo["pages"], multiple))
-        if "email" in results and results["email"][0].pages != memo["pages"]:
+                                   memo["fit"], _padding(memo["pages"], multiple),
+                                   print_prep)
+        if any(rendered.pages - padding != memo["pages"]
+               for rendered, padding, _ in results.values()):
             results = {}  # the memo was wrong (should not happen): do it step by step
     if not results:
         # The email edition renders faster (small images) and copyfits; its page count
         # tells the print edition how many pages to add for saddle stitching.
-        page_count, fit = None, None
-        for name in sorted(editions, key=lambda e: e != "email"):
+        t0 = time.perf_counter()
+        rendered, fit = _fitted(manifest, checked, out, "email", problems, allow_remote)
+        page_count = rendered.pages
+        if "email" in editions:
+            results["email"] = (rendered, 0, time.perf_counter() - t0)
+        if print_prep is not None:
             t0 = time.perf_counter()
-            padding = 0
-            if name == "print":
-                if page_count is None:
-                    rendered, fit = _fitted(manifest, checked, out, "email", problems,
-                                            allow_remote)
-                    page_count = rendered.pages
-                padding = _padding(page_count, multiple)
-            rendered, fit = _fitted(manifest, checked, out, name, problems, allow_remote,
-                                    padding, fit)
-            if name == "email":
-                page_count = rendered.pages
-            results[name] = (rendered, padding, time.perf_counter() - t0)
+            padding = _padding(page_count, multiple)
+            edition = print_prep()
+            edition.padding_pages = padding
+            edition.extra_css += "\n" + fit
+            rendered = _render(manifest, checked, out, "print", problems, allow_remote,
+                               edition)
+            results["print"] = (rendered, padding, time.perf_counter() - t0)
         _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
     for name in editions:
         rendered, padding, seconds = results[name]
@@ -162,7 +190,8 @@ def build_issue(target: Path, out_dir: Path | None = None,
         from .errors import ValidationError
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
                                for p in warnings])
-    return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout)
+    notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
+    return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes)
 
 
 def _padding(pages: int | None, multiple: int) -> int:
@@ -242,13 +271,18 @@ def _in_parallel(calls: list) -> list:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, padding):
+def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, padding,
+                     print_prep=None):
     """Render the editions at once: each render runs in its own child process, so two
     threads that only start a child and wait for its result use both cores."""
     prepared = {}
-    for name in editions:  # image preparation first, in this thread
-        edition = prepare_edition(name, manifest, checked.layout, out, problems,
-                               padding if name == "print" else 0)
+    for name in editions:
+        if name == "print" and print_prep is not None:
+            edition = print_prep()
+            edition.padding_pages = padding
+        else:
+            edition = prepare_edition(name, manifest, checked.layout, out, problems,
+                                      padding if name == "print" else 0)
         edition.extra_css += "\n" + (fit or "")
         prepared[name] = edition
 
@@ -263,6 +297,16 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     return dict(zip(names, results))
 
 
+def _background(call):
+    """Start ``call`` in a thread now; return a function that waits for its result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(call)
+    pool.shutdown(wait=False)
+    return future.result
+
+
 # Copyfitting: when the articles' last page would hold only a few stray lines, tighten the
 # photo height caps (CSS custom properties of the layout) and render again.
 FIT_LEVELS = ["", ":root { --photo-cap: 60mm; --span-cap: 85mm; }",
@@ -273,9 +317,8 @@ SHORT_PAGE_LINES = 6
 def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit=None):
     """Render one edition; without a known fit level, try them until no page is a sliver.
 
-    The first two levels render side by side (the second core is idle otherwise): when
-    the plain layout is fine the spare render is simply dropped.
-    """
+    Levels are tried one at a time: the other core prepares the print edition meanwhile,
+    and most issues fit at the first level."""
     def edition_at(level):
         edition = prepare_edition(name, manifest, checked.layout, out, problems, padding)
         edition.extra_css += "\n" + level
@@ -284,14 +327,7 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit
     if fit is not None:
         return _render(manifest, checked, out, name, problems, allow_remote,
                        edition_at(fit)), fit
-    first = [edition_at(level) for level in FIT_LEVELS[:2]]  # images prepared here
-    results = _in_parallel([
-        lambda edition=edition: _render(manifest, checked, out, name, problems,
-                                        allow_remote, edition) for edition in first])
-    for level, rendered in zip(FIT_LEVELS, results):
-        if not _ends_with_sliver(rendered.pdf, manifest):
-            return rendered, level
-    for level in FIT_LEVELS[2:]:
+    for level in FIT_LEVELS:
         rendered = _render(manifest, checked, out, name, problems, allow_remote,
                            edition_at(level))
         if not _ends_with_sliver(rendered.pdf, manifest):

@@ -100,6 +100,8 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
                          time_limit=time_limit or None)
     _warn(result.warnings)
     _announce(result.layout)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     for built in result.outputs.values():
         verdict = ""
         if built.preflight is not None:

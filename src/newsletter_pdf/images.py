@@ -6,6 +6,7 @@ silently missing picture.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
 import warnings
@@ -93,8 +94,13 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
     return refs
 
 
-def inspect_images(manifest: Manifest, problems: Problems) -> dict[Path, ImageInfo]:
-    """Open every referenced image; report unreadable, unsupported or oversized ones."""
+def inspect_images(manifest: Manifest, problems: Problems,
+                   verified: Path | None = None) -> dict[Path, ImageInfo]:
+    """Open every referenced image; report unreadable, unsupported or oversized ones.
+
+    ``verified`` (a folder in the build's cache) remembers, by content hash, the photos
+    whose every byte decoded cleanly: a rebuild skips that full decode (about a tenth of
+    a second a photo)."""
     infos: dict[Path, ImageInfo] = {}
     seen: set[Path] = set()  # a broken file used twice is reported once
     for path, key, where in image_references(manifest):
@@ -104,13 +110,24 @@ def inspect_images(manifest: Manifest, problems: Problems) -> dict[Path, ImageIn
         where = where or (manifest.locations or {}).get(key)
         loc = {"file": where.file, "line": where.line, "column": where.column} if where \
             else {"file": manifest.path}
-        info = inspect_image(path, problems, key=key, **loc)
+        info = inspect_image(path, problems, key=key, verified=verified, **loc)
         if info is not None:
             infos[path] = info
     return infos
 
 
-def inspect_image(path: Path, problems: Problems, key: str = "", **loc) -> ImageInfo | None:
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def inspect_image(path: Path, problems: Problems, key: str = "",
+                  verified: Path | None = None, **loc) -> ImageInfo | None:
     """Open one image (header and a full decode check) or record why it cannot be used.
 
     Every refusal names the file and says what to do about it.
@@ -163,7 +180,13 @@ def inspect_image(path: Path, problems: Problems, key: str = "", **loc) -> Image
             if problem:
                 bad(problem)
                 return None
-            _full_decode(im)
+            digest = _digest(path) if verified is not None else None
+            if digest is None or not (verified / digest).is_file():
+                _full_decode(im)
+                if digest is not None:
+                    with contextlib.suppress(OSError):
+                        verified.mkdir(parents=True, exist_ok=True)
+                        (verified / digest).touch()
     except Image.DecompressionBombError:
         bad(f"claims more than {MAX_PIXELS // 1_000_000} megapixels (a decompression "
             "bomb?); scale it down or export it again")

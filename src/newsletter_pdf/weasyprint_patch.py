@@ -1,0 +1,185 @@
+"""A small, version-checked fix for WeasyPrint 70.0's column balancing (see
+``docs/upstream-column-balancing.md``, written as the upstream contribution).
+
+Two-column pages spend about nine tenths of their layout time balancing columns, for two
+reasons in WeasyPrint 70.0:
+
+1. ``layout/column.py`` ``columns_layout``: when the content left over at the balanced
+   height cannot be split (a figure, a ``break-inside: avoid`` box, a heading kept with
+   its text, widows and orphans), the height is grown **by one pixel per full re-layout
+   of the column set** — 59 layouts for our back page. We grow it in doubling steps until
+   the content fits, then bisect back, on the same one-pixel grid: the same height is
+   found (the smallest whole-pixel step that fits) in about 2·log2(n) layouts instead of n.
+2. ``layout/block.py`` ``block_box_layout``: a multi-column box that ends on the page with
+   a bottom margin, padding or border is laid out a second time with that space reserved —
+   even when it fits. We lay it out again only when the box really overflows.
+
+The fix is carried as a textual patch of those two functions: the installed source is
+read, checked against the exact text the patch was written for, edited, and compiled in
+the original module. Any other WeasyPrint version, or a source that differs, is refused
+with one warning and the build goes on unpatched (slower, same pages). Set
+``NEWSLETTER_ENGINE_PATCH=0`` to run unpatched (the tests compare both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import textwrap
+
+SUPPORTED = "70.0"
+
+_COLUMN_OLD = """\
+            if balancing:
+                if column_skip_stack is None:
+                    # We rendered the whole content, stop
+                    break
+
+                # Increase the column heights and render them again
+                add_height = 1 if lost_space == inf else lost_space
+                height += add_height
+
+                if height > max_height:
+                    # We reached max height, stop rendering
+                    height = max_height
+                    stop_rendering = True
+                    break
+"""
+
+_COLUMN_NEW = """\
+            if balancing:
+                # newsletter-pdf patch: grow in doubling steps, then bisect, on the same
+                # one-pixel grid the original walks one step per layout.
+                fits = column_skip_stack is None
+                if _search_final:
+                    break
+                if lost_space != inf and _search_base is None:
+                    if fits:
+                        break
+                    height += lost_space
+                    if height > max_height:
+                        height = max_height
+                        stop_rendering = True
+                        break
+                    continue
+                if _search_base is None:
+                    if fits:
+                        break
+                    _search_base, _search_low, _search_high, _search_step = height, 0, None, 1
+                elif fits:
+                    _search_high = _search_k
+                else:
+                    _search_low = _search_k
+                if _search_high is None:
+                    _search_k = _search_low + _search_step
+                    _search_step *= 2
+                    _search_top = floor(max_height - _search_base + 1e-9)
+                    if _search_k > _search_top:
+                        if _search_low >= _search_top:
+                            height = max_height
+                            stop_rendering = True
+                            break
+                        _search_k = _search_top
+                elif _search_high - _search_low <= 1:
+                    _search_k = _search_high
+                    _search_final = True
+                else:
+                    _search_k = _search_low + (_search_high - _search_low) // 2
+                height = _search_base + _search_k
+                if height > max_height:
+                    height = max_height
+                    stop_rendering = True
+                    break
+"""
+
+_COLUMN_INIT_OLD = """\
+        page_is_empty = stop_rendering = balancing = False
+        while True:
+"""
+
+_COLUMN_INIT_NEW = """\
+        page_is_empty = stop_rendering = balancing = False
+        _search_base = _search_high = None
+        _search_low = _search_k = _search_step = 0
+        _search_final = False
+        while True:
+"""
+
+_BLOCK_OLD = """\
+            if columns_bottom_space:
+"""
+
+_BLOCK_NEW = """\
+            if columns_bottom_space and (
+                    new_box.position_y + new_box.margin_height() >
+                    context.page_bottom - bottom_space):
+"""
+
+PATCHES = {
+    "column.columns_layout": [(_COLUMN_INIT_OLD, _COLUMN_INIT_NEW), (_COLUMN_OLD, _COLUMN_NEW)],
+    "block.block_box_layout": [(_BLOCK_OLD, _BLOCK_NEW)],
+}
+EXPECTED_SHA256 = {  # the two functions' source in WeasyPrint 70.0
+    "column.columns_layout":
+        "7a05cce3272fc581cf8d9352ebe07d4de51fb742dfccd6d2e86895ac0eca9691",
+    "block.block_box_layout":
+        "a6279066e3d9ff7d2efe70280d14eddd38bfbfa3f132ebf76011ecc8f4ca5a22",
+}
+
+_state: dict[str, str | bool] = {}
+
+
+def source_digest(function) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def apply() -> str | None:
+    """Patch the engine once per process; return why not (a one-line reason) or None.
+
+    Refuses, leaving WeasyPrint as it is, for any version other than :data:`SUPPORTED`
+    or when a function's source is not the text the patch was written for.
+    """
+    if "result" in _state:
+        return _state["result"] or None
+    reason = _apply()
+    _state["result"] = reason or ""
+    return reason
+
+
+def _apply() -> str | None:
+    if os.environ.get("NEWSLETTER_ENGINE_PATCH", "1") == "0":
+        return "turned off by NEWSLETTER_ENGINE_PATCH=0"
+    import weasyprint
+    from weasyprint.layout import block, column
+
+    if weasyprint.__version__ != SUPPORTED:
+        return (f"it was written for WeasyPrint {SUPPORTED}, this is "
+                f"{weasyprint.__version__} (builds work, column balancing is slower)")
+    modules = {"column": column, "block": block}
+    patched = {}
+    for key, edits in PATCHES.items():
+        module_name, function_name = key.split(".")
+        module = modules[module_name]
+        function = getattr(module, function_name)
+        try:
+            source = textwrap.dedent(inspect.getsource(function))
+        except (OSError, TypeError):
+            return f"the source of {key} cannot be read (already patched, or not installed " \
+                   "from source)"
+        if source_digest(function) != EXPECTED_SHA256[key]:
+            return f"{key} is not the WeasyPrint {SUPPORTED} source it was written for"
+        for old, new in edits:
+            if source.count(old) != 1:  # pragma: no cover - guarded by the digest
+                return f"{key}: the text to change was not found once"
+            source = source.replace(old, new)
+        patched[key] = (module, compile(source, f"<newsletter-pdf patch of {module.__file__}>",
+                                        "exec"))
+    for module, code in patched.values():  # all checked: now change the modules
+        exec(code, vars(module))  # rebinds the function in its own module
+    block.columns_layout = column.columns_layout  # block.py imported it by name
+    return None
+
+
+def applied() -> bool:
+    return _state.get("result") == ""
