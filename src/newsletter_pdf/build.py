@@ -17,6 +17,7 @@ from .finish import finish
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
+from .progress import Reporter, silent
 from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
 from .textcheck import check_words
 
@@ -99,15 +100,34 @@ def default_output_dir(manifest: Manifest) -> Path:
 def build_issue(target: Path, out_dir: Path | None = None,
                 editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
                 allow_remote: bool = False, preflight: bool = True, allow_html: bool = False,
-                time_limit: float | None = DEFAULT_TIME_LIMIT) -> BuildResult:
+                time_limit: float | None = DEFAULT_TIME_LIMIT,
+                reporter: Reporter | None = None) -> BuildResult:
     """Check, compose, render, preflight and write each edition's PDF (atomically).
+
+    ``reporter`` times each stage (and shows progress on a terminal).
 
     Every edition is rendered before any file is written, so a failure in one leaves the
     previous good PDFs of *all* editions untouched.
     """
-    from .preflight import preflight_bounded
 
     started = time.perf_counter()
+    _reporter[0] = reporter or silent()
+    try:
+        return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
+                      time_limit, started)
+    finally:
+        _reporter[0] = silent()
+
+
+#: The reporter of the build in progress (one build at a time per process).
+_reporter: list[Reporter] = [silent()]
+
+
+def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
+           time_limit, started) -> BuildResult:
+    from .preflight import preflight_bounded
+
+    reporter = _reporter[0]
     # Patch (and import) the engine here, once: every render child forked from this
     # process inherits it instead of importing WeasyPrint again.
     from . import weasyprint_patch
@@ -116,8 +136,9 @@ def build_issue(target: Path, out_dir: Path | None = None,
     if unknown:
         raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use print, email "
                          "or all")
-    checked = check_issue(target, strict=strict, allow_html=allow_html,
-                          out_dir=out_dir or _default_out(target))
+    with reporter.stage("check"):
+        checked = check_issue(target, strict=strict, allow_html=allow_html,
+                              out_dir=out_dir or _default_out(target))
     checked.time_limit = time_limit
     manifest = checked.manifest
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
@@ -126,7 +147,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
     multiple = print_settings(manifest).pad_to_multiple
     # The print edition's photos (CMYK, 300 ppi: the slowest preparation) are prepared on
     # the other core while the email edition is prepared, fingerprinted and rendered.
-    print_prep = _background(lambda: prepare_edition("print", manifest, checked.layout, out,
+    print_prep = _background(lambda: _prepare("print", manifest, checked.layout, out,
                                                      problems)) if "print" in editions else None
     memo_key = _memo_key(manifest, checked, out, problems)
     memo = _read_memo(out).get(memo_key)
@@ -140,6 +161,14 @@ def build_issue(target: Path, out_dir: Path | None = None,
         if any(rendered.pages - padding != memo["pages"]
                for rendered, padding, _ in results.values()):
             results = {}  # the memo was wrong (should not happen): do it step by step
+    if not results and print_prep is not None and "email" in editions:
+        # An edit since the last build: the page count and copyfit level usually stay as
+        # they were, so render the print edition on that guess beside the email edition,
+        # and keep it only if the email edition confirms the guess.
+        results, fit = _render_on_guess(manifest, checked, out, problems, allow_remote,
+                                        _latest_memo(out), print_prep, multiple)
+        if results:
+            _write_memo(out, memo_key, {"fit": fit, "pages": results["email"][0].pages})
     if not results:
         # The email edition renders faster (small images) and copyfits; its page count
         # tells the print edition how many pages to add for saddle stitching.
@@ -170,15 +199,18 @@ def build_issue(target: Path, out_dir: Path | None = None,
     problems.raise_if_errors(strict)
     outputs: dict[str, Built] = {}
     for built, data in pending:
-        write_atomically(built.path, data)
+        with reporter.stage("write"):
+            write_atomically(built.path, data)
         if preflight:
             budget = int(email_settings(manifest).max_mb * 1_048_576)
-            built.preflight = preflight_bounded(
-                built.path, purpose=built.edition,
-                budget_bytes=budget if built.edition == "email" else None,
-                min_ppi=print_settings(manifest).min_ppi if built.edition == "print" else 100,
-                pad_multiple=print_settings(manifest).pad_to_multiple,
-                page_size=manifest.issue.page_size)
+            settings = print_settings(manifest)
+            with reporter.stage(f"preflight ({built.edition})"):
+                built.preflight = preflight_bounded(
+                    built.path, purpose=built.edition,
+                    budget_bytes=budget if built.edition == "email" else None,
+                    min_ppi=settings.min_ppi if built.edition == "print" else 100,
+                    pad_multiple=settings.pad_to_multiple,
+                    page_size=manifest.issue.page_size)
         outputs[built.edition] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
@@ -207,7 +239,7 @@ def _memo_key(manifest, checked, out, problems) -> str:
 
     from . import __version__
 
-    edition = prepare_edition("email", manifest, checked.layout, out, problems)
+    edition = _prepare("email", manifest, checked.layout, out, problems)
     html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
                            allow_html=checked.allow_html, time_limit=checked.time_limit)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
@@ -281,7 +313,7 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
             edition = print_prep()
             edition.padding_pages = padding
         else:
-            edition = prepare_edition(name, manifest, checked.layout, out, problems,
+            edition = _prepare(name, manifest, checked.layout, out, problems,
                                       padding if name == "print" else 0)
         edition.extra_css += "\n" + (fit or "")
         prepared[name] = edition
@@ -295,6 +327,56 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     names = list(editions)
     results = _in_parallel([lambda name=name: job(name) for name in names])
     return dict(zip(names, results))
+
+
+def _latest_memo(out: Path) -> dict | None:
+    """The layout of the most recent build into ``out`` (the memo keeps insertion order)."""
+    memo = _read_memo(out)
+    return memo[next(reversed(memo))] if memo else None
+
+
+def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
+                     multiple) -> tuple[dict, str]:
+    """Both editions side by side, the print one on the last build's page count and copyfit
+    level; ({}, "") when the guess was wrong (the print render is dropped, with anything it
+    reported), else (results, fit).
+
+    The email edition is still rendered at every copyfit level up to the guessed one, in
+    parallel: a build must not depend on what was built before, and the copyfit always
+    tries the levels in order."""
+    if not guess or guess.get("fit") not in FIT_LEVELS[:2]:
+        return {}, ""
+    fit = guess["fit"]
+    levels = FIT_LEVELS[:FIT_LEVELS.index(fit) + 1]
+    padding = _padding(guess["pages"], multiple)
+    spare = Problems()
+
+    def email_job(level):
+        t0 = time.perf_counter()
+        found = Problems()
+        edition = _prepare("email", manifest, checked.layout, out, found)
+        edition.extra_css += "\n" + level
+        rendered = _render(manifest, checked, out, "email", found, allow_remote, edition)
+        return rendered, found, time.perf_counter() - t0
+
+    def print_job():
+        t0 = time.perf_counter()
+        edition = print_prep()
+        edition.padding_pages = padding
+        edition.extra_css += "\n" + fit
+        rendered = _render(manifest, checked, out, "print", spare, allow_remote, edition)
+        return rendered, spare, time.perf_counter() - t0
+
+    done = _in_parallel([lambda level=level: email_job(level) for level in levels]
+                        + [print_job])
+    emails, (printed, _, print_s) = done[:-1], done[-1]
+    slivers = [_ends_with_sliver(rendered.pdf, manifest) for rendered, _, _ in emails]
+    email, found, email_s = emails[-1]
+    if email.pages != guess["pages"] or slivers != [True] * (len(levels) - 1) + [False]:
+        return {}, ""
+    problems.extend(found)
+    problems.extend(spare)
+    return {"email": (email, 0, email_s), "print": (printed, padding, print_s)}, fit
 
 
 def _background(call):
@@ -320,7 +402,7 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit
     Levels are tried one at a time: the other core prepares the print edition meanwhile,
     and most issues fit at the first level."""
     def edition_at(level):
-        edition = prepare_edition(name, manifest, checked.layout, out, problems, padding)
+        edition = _prepare(name, manifest, checked.layout, out, problems, padding)
         edition.extra_css += "\n" + level
         return edition
 
@@ -357,19 +439,29 @@ def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
     return not inspect_pdf(io.BytesIO(pdf))[index].images
 
 
+def _prepare(name: str, *args, **kwargs):
+    with _reporter[0].stage(f"prepare photos ({name})"):
+        return prepare_edition(name, *args, **kwargs)
+
+
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     if edition is None:
-        edition = prepare_edition(name, manifest, checked.layout, out, problems)
-    html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
-                           allow_html=checked.allow_html, time_limit=checked.time_limit)
+        edition = _prepare(name, manifest, checked.layout, out, problems)
+    reporter = _reporter[0]
+    with reporter.stage(f"compose ({name})"):
+        html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
+                               allow_html=checked.allow_html, time_limit=checked.time_limit)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
-    rendered = render_pdf(html, manifest.folder, roots, problems, allow_remote=allow_remote,
-                          pdf_options=edition.pdf_options,
-                          time_limit=checked.time_limit)
-    check_words(checked.articles, rendered.text, problems, manifest.issue.language,
-                checked.allow_html)
-    rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
-                          rendered.pages, problems)
+    with reporter.stage(f"lay out and write ({name})"):
+        rendered = render_pdf(html, manifest.folder, roots, problems,
+                              allow_remote=allow_remote, pdf_options=edition.pdf_options,
+                              time_limit=checked.time_limit)
+    reporter.note(f"{name} edition: {rendered.pages} pages laid out")
+    with reporter.stage(f"finish ({name})"):
+        check_words(checked.articles, rendered.text, problems, manifest.issue.language,
+                    checked.allow_html)
+        rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
+                              rendered.pages, problems)
     rendered.sources = edition.sources
     return rendered
 

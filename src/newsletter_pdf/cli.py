@@ -89,15 +89,21 @@ def _warn(warnings) -> None:
                    "(default: shown as text, with a warning).")
 @click.option("--time-limit", type=float, default=600, show_default=True, metavar="SECONDS",
               help="Stop a render that runs longer than this (0: no limit).")
+@click.option("--timings", is_flag=True, help="Print where the time went, stage by stage.")
 def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
-          allow_remote: bool, allow_html: bool, time_limit: float) -> None:
-    """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml)."""
+          allow_remote: bool, allow_html: bool, time_limit: float, timings: bool) -> None:
+    """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml).
+
+    On a terminal, the stage being worked on is shown as it goes."""
     from .build import build_issue
+    from .progress import Reporter
+
+    reporter = Reporter()
 
     editions = ("print", "email") if edition == "all" else (edition,)
     result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
                          allow_remote=allow_remote, allow_html=allow_html,
-                         time_limit=time_limit or None)
+                         time_limit=time_limit or None, reporter=reporter)
     _warn(result.warnings)
     _announce(result.layout)
     for note in result.notes:
@@ -113,6 +119,8 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
             click.echo(f"  pages {', '.join(map(str, built.padded))} added as Notes pages "
                        f"to reach a multiple of 4 (the back page stays last)")
     click.echo(f"built in {result.seconds:.1f} s")
+    if timings:
+        click.echo(reporter.table())
 
 
 @main.command()

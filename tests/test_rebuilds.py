@@ -1,0 +1,62 @@
+"""Rebuilds: the layout memo and the guessed layout save renders, never change the PDFs."""
+
+from __future__ import annotations
+
+import shutil
+
+from newsletter_pdf import build as build_module
+from newsletter_pdf.build import build_issue
+
+from .conftest import SAMPLE
+
+
+def counting_renders(monkeypatch) -> list[str]:
+    """Record the edition of every render from now on."""
+    seen: list[str] = []
+    original = build_module._render
+
+    def render(manifest, checked, out, name, *args, **kwargs):
+        seen.append(name)
+        return original(manifest, checked, out, name, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "_render", render)
+    return seen
+
+
+def test_the_memo_is_honoured_for_one_edition(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    first = build_issue(SAMPLE, out_dir=out, editions=("email",), preflight=False)
+    renders = counting_renders(monkeypatch)
+    again = build_issue(SAMPLE, out_dir=out, editions=("email",), preflight=False)
+    assert renders == ["email"]  # the copyfit level is known: one render, not two
+    assert again.outputs["email"].path.read_bytes() == first.outputs["email"].path.read_bytes()
+
+
+def test_a_rebuild_after_an_edit_equals_a_cold_build(make_issue, tmp_path, monkeypatch):
+    folder = make_issue()
+    warm = tmp_path / "warm"
+    build_issue(folder, out_dir=warm, preflight=False)
+    article = folder / "articles" / "news.md"
+    article.write_text(article.read_text() + "\nOne more sentence, added after a build.\n")
+    renders = counting_renders(monkeypatch)
+    edited = build_issue(folder, out_dir=warm, preflight=False)
+    assert sorted(renders) == ["email", "print"]  # side by side, on the last layout
+    monkeypatch.undo()
+    cold = build_issue(folder, out_dir=tmp_path / "cold", preflight=False)
+    for edition in ("print", "email"):
+        assert edited.outputs[edition].path.read_bytes() == \
+            cold.outputs[edition].path.read_bytes()
+
+
+def test_a_wrong_guess_is_dropped(make_issue, tmp_path, monkeypatch):
+    folder = make_issue()
+    out = tmp_path / "out"
+    build_issue(folder, out_dir=out, preflight=False)
+    article = folder / "articles" / "news.md"
+    long = "\n\n".join(f"Paragraph {i} " + "of added text " * 40 for i in range(30))
+    article.write_text(article.read_text() + "\n" + long + "\n")  # more pages than before
+    edited = build_issue(folder, out_dir=out, preflight=False)
+    cold = build_issue(folder, out_dir=tmp_path / "cold", preflight=False)
+    assert edited.outputs["print"].pages == cold.outputs["print"].pages > 4
+    assert edited.outputs["print"].path.read_bytes() == cold.outputs["print"].path.read_bytes()
+    shutil.rmtree(out)
