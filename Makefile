@@ -24,8 +24,8 @@ test: $(STAMP)     ## the whole test suite
 lint: $(STAMP)     ## ruff, configured in pyproject.toml
 	$(BIN)/ruff check src tests scripts
 
-bench: $(STAMP)    ## build time and peak memory of the sample (see scripts/bench.py)
-	$(BIN)/python scripts/bench.py $(ISSUE)
+bench: $(STAMP)    ## speed and memory as ratios to the yardstick (see scripts/bench.py)
+	$(BIN)/python scripts/bench.py
 
 preview: demo      ## README thumbnails: docs/pages.png from the sample's PDF
 	$(BIN)/python scripts/preview.py build/2011-q1 docs/pages.png

@@ -190,6 +190,36 @@ def check(issue: Path, strict: bool, allow_html: bool) -> None:
                + (f", {len(checked.warnings)} warnings" if checked.warnings else ""))
 
 
+@main.command()
+@click.argument("issue", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Build folder (default: build/<issue folder name>/); pages go to its "
+                   "preview/ folder.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+def preview(issue: Path, out_dir: Path | None, port: int) -> None:
+    """Show ISSUE's pages in a browser, updated on every save (Ctrl-C to stop).
+
+    Each saved article is laid out alone at once (its pages first), then the whole issue
+    behind it, with the problems and warnings beside the pages."""
+    import threading
+
+    from .preview import PreviewSession, serve
+
+    session = PreviewSession(issue, out_dir)
+    first = session.issue_view()
+    server, port = serve(session, port)
+    click.echo(f"preview of {display_path(session.issue)}: http://127.0.0.1:{port}/ "
+               f"({len(first.pages)} pages in {first.seconds:.1f} s; pages in "
+               f"{display_path(session.folder)}). Save a file to update; Ctrl-C to stop.")
+    stop = threading.Event()
+    try:
+        session.watch(stop)
+    finally:
+        stop.set()
+        server.shutdown()
+
+
 # Commands that live in their own modules.
 from .send_cli import send  # noqa: E402
 
