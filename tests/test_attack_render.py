@@ -324,7 +324,7 @@ def test_every_word_must_reach_the_pages(make_issue, tmp_path):
 ])
 def test_a_full_or_read_only_disk_names_the_folder_and_the_fix(make_issue, tmp_path,
                                                                 monkeypatch, code, fix):
-    from newsletter_pdf import render
+    from newsletter_pdf import atomic
 
     folder = make_issue()
     out = tmp_path / "o"
@@ -335,7 +335,7 @@ def test_a_full_or_read_only_disk_names_the_folder_and_the_fix(make_issue, tmp_p
     build(folder, out)  # images prepared; now the disk fills up (or turns read-only)
     for pdf in pdfs(out):
         pdf.unlink()
-    monkeypatch.setattr(render.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     result = CliRunner().invoke(main, ["build", str(folder), "-o", str(out),
                                        "--edition", "email"])
     assert result.exit_code == 1

@@ -9,8 +9,9 @@ from PIL import Image
 
 from newsletter_pdf.build import build_issue
 from newsletter_pdf.impose import impose, printers_order
-from newsletter_pdf.pdfinspect import MM_PER_PT, inspect_pdf, outline_titles
+from newsletter_pdf.pdfinspect import inspect_pdf, outline_titles
 from newsletter_pdf.preflight import preflight_pdf
+from newsletter_pdf.units import MM_PER_PT
 
 
 def test_print_boxes_bleed_3mm_on_every_page(sample_pdf):
@@ -267,3 +268,25 @@ def test_us_letter_issue(make_issue, tmp_path):
             assert round((trim[3] - trim[1]) / 72, 2) == 11.0
             if edition == "print":  # the US custom: 1/8 inch bleed
                 assert abs((trim[0] - page.bleed_box[0]) - 9.0) < 0.05
+
+
+def test_editions_are_plug_ins_named_by_the_registry():
+    """No stage tests an edition's name: each edition module declares what differs, and
+    the registry gives the CLI its choices."""
+    import re
+    from pathlib import Path
+
+    from newsletter_pdf.cli import build, preflight
+    from newsletter_pdf.editions import EDITIONS, REGISTRY
+
+    src = Path(__file__).parent.parent / "src" / "newsletter_pdf"
+    branches = [f"{path.relative_to(src)}:{n}" for path in src.rglob("*.py")
+                if path.parent.name != "editions"
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if re.search(r'[!=]= "(print|email|web)"', line)]
+    assert branches == []
+    choices = {p.name: p.type.choices for p in build.params if p.name == "edition"}
+    assert list(choices["edition"]) == [*EDITIONS, "all"]
+    assert set(EDITIONS) == set(REGISTRY) and {"print", "email"} <= set(EDITIONS)
+    purposes = next(p.type.choices for p in preflight.params if p.name == "purpose")
+    assert list(purposes) == [n for n, e in REGISTRY.items() if e.is_pdf]

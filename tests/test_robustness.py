@@ -24,9 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import newsletter_pdf.render as render_module
+from newsletter_pdf.atomic import temp_files, write_atomically
 from newsletter_pdf.build import check_issue
 from newsletter_pdf.errors import NewsletterError, Problems, RenderError, ValidationError
-from newsletter_pdf.render import render_pdf, temp_files, write_atomically
+from newsletter_pdf.render import render_pdf
 
 from .conftest import DEFAULT_MANIFEST, SAMPLE
 from .test_hostile_support import build, pdfs, tree_digest

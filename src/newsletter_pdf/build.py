@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .articles import Article, read_articles
+from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
-from .editions import EDITIONS, email_settings, prepare_edition, print_settings
+from .editions import EDITIONS, REGISTRY, get_edition, page_reference, prepare_edition
 from .errors import Problem, Problems, UsageError
-from .finish import finish
 from .images import inspect_images
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
+from .outputs import default_output_dir
 from .progress import Reporter, silent
-from .render import DEFAULT_TIME_LIMIT, render_pdf, write_atomically
+from .render import DEFAULT_TIME_LIMIT, render_pdf
 from .textcheck import check_words
 
 
@@ -93,10 +94,6 @@ def _default_out(target: Path) -> Path | None:
         return None
 
 
-def default_output_dir(manifest: Manifest) -> Path:
-    return Path("build") / manifest.folder.name
-
-
 def build_issue(target: Path, out_dir: Path | None = None,
                 editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
                 allow_remote: bool = False, preflight: bool = True, allow_html: bool = False,
@@ -125,17 +122,20 @@ _reporter: list[Reporter] = [silent()]
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
            time_limit, started) -> BuildResult:
-    from .preflight import preflight_bounded
-
     reporter = _reporter[0]
     # Patch (and import) the engine here, once: every render child forked from this
     # process inherits it instead of importing WeasyPrint again.
     from . import weasyprint_patch
     engine_note = weasyprint_patch.apply()
-    unknown = set(editions) - set(EDITIONS)
+    unknown = set(editions) - set(REGISTRY)
     if unknown:
-        raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use print, email "
-                         "or all")
+        raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use "
+                         f"{', '.join(EDITIONS)} or all")
+    kinds = [get_edition(name) for name in editions]
+    # The page reference (email: small images, renders fastest) copyfits, and its page
+    # count tells the edition that pads (print, for saddle stitching) how many pages to add.
+    reference = page_reference()
+    padder = next((k for k in kinds if k.needs_page_count), None)
     with reporter.stage("check"):
         checked = check_issue(target, strict=strict, allow_html=allow_html,
                               out_dir=out_dir or _default_out(target))
@@ -144,11 +144,10 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
-    multiple = print_settings(manifest).pad_to_multiple
-    # The print edition's photos (CMYK, 300 ppi: the slowest preparation) are prepared on
-    # the other core while the email edition is prepared, fingerprinted and rendered.
-    print_prep = _background(lambda: _prepare("print", manifest, checked.layout, out,
-                                                     problems)) if "print" in editions else None
+    # The padding edition's photos (print: CMYK, 300 ppi, the slowest preparation) are
+    # prepared on the other core while the reference is prepared, fingerprinted, rendered.
+    print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
+                                              problems)) if padder else None
     memo_key = _memo_key(manifest, checked, out, problems)
     memo = _read_memo(out).get(memo_key)
     results: dict[str, tuple] = {}
@@ -156,40 +155,40 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         # Seen this content before: the copyfit level and page count are known, so the
         # editions are independent — render them side by side (one core each).
         results = _render_parallel(manifest, checked, out, editions, problems, allow_remote,
-                                   memo["fit"], _padding(memo["pages"], multiple),
-                                   print_prep)
+                                   memo["fit"], memo["pages"], padder, print_prep)
         if any(rendered.pages - padding != memo["pages"]
                for rendered, padding, _ in results.values()):
             results = {}  # the memo was wrong (should not happen): do it step by step
-    if not results and print_prep is not None and "email" in editions:
+    if not results and print_prep is not None and reference.name in editions:
         # An edit since the last build: the page count and copyfit level usually stay as
         # they were, so render the print edition on that guess beside the email edition,
         # and keep it only if the email edition confirms the guess.
         results, fit = _render_on_guess(manifest, checked, out, problems, allow_remote,
-                                        _latest_memo(out), print_prep, multiple)
+                                        _latest_memo(out), print_prep, reference, padder)
         if results:
-            _write_memo(out, memo_key, {"fit": fit, "pages": results["email"][0].pages})
+            _write_memo(out, memo_key, {"fit": fit,
+                                        "pages": results[reference.name][0].pages})
     if not results:
-        # The email edition renders faster (small images) and copyfits; its page count
-        # tells the print edition how many pages to add for saddle stitching.
         t0 = time.perf_counter()
-        rendered, fit = _fitted(manifest, checked, out, "email", problems, allow_remote)
+        rendered, fit = _fitted(manifest, checked, out, reference.name, problems,
+                                allow_remote)
         page_count = rendered.pages
-        if "email" in editions:
-            results["email"] = (rendered, 0, time.perf_counter() - t0)
+        if reference.name in editions:
+            results[reference.name] = (rendered, 0, time.perf_counter() - t0)
         if print_prep is not None:
             t0 = time.perf_counter()
-            padding = _padding(page_count, multiple)
+            padding = padder.padding(page_count, manifest)
             edition = print_prep()
             edition.padding_pages = padding
             edition.extra_css += "\n" + fit
-            rendered = _render(manifest, checked, out, "print", problems, allow_remote,
+            rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
                                edition)
-            results["print"] = (rendered, padding, time.perf_counter() - t0)
+            results[padder.name] = (rendered, padding, time.perf_counter() - t0)
         _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
-    for name in editions:
+    for kind in kinds:
+        name = kind.name
         rendered, padding, seconds = results[name]
-        path = out / f"{manifest.slug}-{name}.pdf"
+        path = out / kind.output_name(manifest)
         back = 1 if manifest.back_page else 0
         padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
         built = Built(name, path, rendered.pages, len(rendered.pdf), seconds,
@@ -202,34 +201,21 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         with reporter.stage("write"):
             write_atomically(built.path, data)
         if preflight:
-            budget = int(email_settings(manifest).max_mb * 1_048_576)
-            settings = print_settings(manifest)
             with reporter.stage(f"preflight ({built.edition})"):
-                built.preflight = preflight_bounded(
-                    built.path, purpose=built.edition,
-                    budget_bytes=budget if built.edition == "email" else None,
-                    min_ppi=settings.min_ppi if built.edition == "print" else 100,
-                    pad_multiple=settings.pad_to_multiple,
-                    page_size=manifest.issue.page_size)
+                built.preflight = REGISTRY[built.edition].preflight(built.path, manifest)
         outputs[built.edition] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
         if built.preflight is not None:
             warnings += built.preflight.as_problems()
-        if built.edition == "print" and preflight:
-            warnings += _photo_resolution(built, manifest)
+        if preflight:
+            warnings += REGISTRY[built.edition].review(built, manifest)
     if strict and any(p.warning for p in warnings):
         from .errors import ValidationError
         raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
                                for p in warnings])
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes)
-
-
-def _padding(pages: int | None, multiple: int) -> int:
-    if not pages or multiple <= 1 or pages % multiple == 0:
-        return 0
-    return multiple - pages % multiple
 
 
 def _memo_key(manifest, checked, out, problems) -> str:
@@ -239,7 +225,7 @@ def _memo_key(manifest, checked, out, problems) -> str:
 
     from . import __version__
 
-    edition = _prepare("email", manifest, checked.layout, out, problems)
+    edition = _prepare(page_reference().name, manifest, checked.layout, out, problems)
     html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
                            allow_html=checked.allow_html, time_limit=checked.time_limit)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
@@ -303,18 +289,19 @@ def _in_parallel(calls: list) -> list:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, padding,
-                     print_prep=None):
+def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, pages,
+                     padder=None, print_prep=None):
     """Render the editions at once: each render runs in its own child process, so two
     threads that only start a child and wait for its result use both cores."""
     prepared = {}
+    paddings = {name: get_edition(name).padding(pages, manifest)
+                if get_edition(name).needs_page_count else 0 for name in editions}
     for name in editions:
-        if name == "print" and print_prep is not None:
+        if padder is not None and name == padder.name and print_prep is not None:
             edition = print_prep()
-            edition.padding_pages = padding
+            edition.padding_pages = paddings[name]
         else:
-            edition = _prepare(name, manifest, checked.layout, out, problems,
-                                      padding if name == "print" else 0)
+            edition = _prepare(name, manifest, checked.layout, out, problems, paddings[name])
         edition.extra_css += "\n" + (fit or "")
         prepared[name] = edition
 
@@ -322,7 +309,7 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
         t0 = time.perf_counter()
         rendered = _render(manifest, checked, out, name, problems, allow_remote,
                            prepared[name])
-        return rendered, (padding if name == "print" else 0), time.perf_counter() - t0
+        return rendered, paddings[name], time.perf_counter() - t0
 
     names = list(editions)
     results = _in_parallel([lambda name=name: job(name) for name in names])
@@ -336,27 +323,28 @@ def _latest_memo(out: Path) -> dict | None:
 
 
 def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
-                     multiple) -> tuple[dict, str]:
-    """Both editions side by side, the print one on the last build's page count and copyfit
-    level; ({}, "") when the guess was wrong (the print render is dropped, with anything it
-    reported), else (results, fit).
+                     reference, padder) -> tuple[dict, str]:
+    """Both editions side by side, the padding one (print) on the last build's page count
+    and copyfit level; ({}, "") when the guess was wrong (the print render is dropped, with
+    anything it reported), else (results, fit).
 
-    The email edition is still rendered at every copyfit level up to the guessed one, in
+    The reference (email) edition is still rendered at every copyfit level up to the guessed one, in
     parallel: a build must not depend on what was built before, and the copyfit always
     tries the levels in order."""
     if not guess or guess.get("fit") not in FIT_LEVELS[:2]:
         return {}, ""
     fit = guess["fit"]
     levels = FIT_LEVELS[:FIT_LEVELS.index(fit) + 1]
-    padding = _padding(guess["pages"], multiple)
+    padding = padder.padding(guess["pages"], manifest)
     spare = Problems()
 
     def email_job(level):
         t0 = time.perf_counter()
         found = Problems()
-        edition = _prepare("email", manifest, checked.layout, out, found)
+        edition = _prepare(reference.name, manifest, checked.layout, out, found)
         edition.extra_css += "\n" + level
-        rendered = _render(manifest, checked, out, "email", found, allow_remote, edition)
+        rendered = _render(manifest, checked, out, reference.name, found, allow_remote,
+                           edition)
         return rendered, found, time.perf_counter() - t0
 
     def print_job():
@@ -364,7 +352,7 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
         edition = print_prep()
         edition.padding_pages = padding
         edition.extra_css += "\n" + fit
-        rendered = _render(manifest, checked, out, "print", spare, allow_remote, edition)
+        rendered = _render(manifest, checked, out, padder.name, spare, allow_remote, edition)
         return rendered, spare, time.perf_counter() - t0
 
     done = _in_parallel([lambda level=level: email_job(level) for level in levels]
@@ -376,7 +364,7 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
         return {}, ""
     problems.extend(found)
     problems.extend(spare)
-    return {"email": (email, 0, email_s), "print": (printed, padding, print_s)}, fit
+    return {reference.name: (email, 0, email_s), padder.name: (printed, padding, print_s)}, fit
 
 
 def _background(call):
@@ -460,34 +448,10 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,
                     checked.allow_html)
-        rendered.pdf = finish(rendered.pdf, manifest, checked.layout, edition, name,
-                              rendered.pages, problems)
+        rendered.pdf = get_edition(name).finish(rendered.pdf, manifest, checked.layout,
+                                                edition, rendered.pages, problems)
     rendered.sources = edition.sources
     return rendered
-
-
-def _photo_resolution(built: Built, manifest: Manifest) -> list[Problem]:
-    """Name each photo printing under the wanted ppi, with the largest size it can take."""
-    from .pdfinspect import inspect_pdf
-
-    settings = print_settings(manifest)
-    out = []
-    seen = set()
-    for page in inspect_pdf(built.path):
-        for image in page.images:
-            source = built.sources.get((image.pixel_width, image.pixel_height))
-            if source is None or image.ppi >= settings.min_ppi or source in seen:
-                continue
-            seen.add(source)
-            largest = image.pixel_width / settings.min_ppi * 25.4
-            severity = "too low to print well" if image.ppi < settings.error_ppi else \
-                "below the print shop's 300 ppi"
-            out.append(Problem(
-                f"{source.name} prints at {image.ppi:.0f} ppi on page {page.number} "
-                f"({severity}); at {settings.min_ppi} ppi it can print at most "
-                f"{largest:.0f} mm wide — use a larger original or place it smaller",
-                file=source, warning=True))
-    return out
 
 
 def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .editions import EDITIONS, PDF_EDITIONS
 from .errors import NewsletterError, ValidationError, disk_error, display_path
 
 
@@ -78,7 +79,7 @@ def _warn(warnings) -> None:
 @click.argument("issue", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the PDFs (default: build/<issue folder name>/).")
-@click.option("--edition", type=click.Choice(["print", "email", "all"]), default="all",
+@click.option("--edition", type=click.Choice([*EDITIONS, "all"]), default="all",
               show_default=True, help="Which edition(s) to build.")
 @click.option("--strict", is_flag=True,
               help="Treat warnings (low-resolution photos, size budget…) as errors.")
@@ -100,7 +101,7 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
 
     reporter = Reporter()
 
-    editions = ("print", "email") if edition == "all" else (edition,)
+    editions = EDITIONS if edition == "all" else (edition,)
     result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
                          allow_remote=allow_remote, allow_html=allow_html,
                          time_limit=time_limit or None, reporter=reporter)
@@ -125,7 +126,7 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
 
 @main.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--for", "purpose", type=click.Choice(["print", "email"]), default="print",
+@click.option("--for", "purpose", type=click.Choice(list(PDF_EDITIONS)), default="print",
               show_default=True, help="What the PDF is for.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--budget-mb", type=float, default=3.0, show_default=True,

@@ -19,16 +19,9 @@ from markupsafe import Markup, escape
 from . import __version__
 from .articles import Article, inline_renderer, markdown_parser, read_text, render_blocks
 from .errors import Problems, RenderError
+from .fonts import font_families_css, font_files
 from .layouts import Layout
 from .manifest import Manifest, Photo
-
-FONT_STYLES = {  # layout.yaml font file keys -> (font-weight, font-style)
-    "regular": ("400", "normal"), "italic": ("400", "italic"),
-    "medium": ("500", "normal"), "medium-italic": ("500", "italic"),
-    "semibold": ("600", "normal"), "semibold-italic": ("600", "italic"),
-    "bold": ("700", "normal"), "bold-italic": ("700", "italic"),
-    "black": ("900", "normal"), "black-italic": ("900", "italic"),
-}
 
 
 @dataclass
@@ -57,6 +50,7 @@ class Edition:
     roots: list = field(default_factory=list)  # extra folders the renderer may read
     bleed_box_mm: float | None = None  # BleedBox to set after rendering (crop marks)
     sources: dict = field(default_factory=dict)  # prepared (width, height) -> source photo
+    output_condition: str = ""  # print: named on the slug line beside the crop marks
 
 
 def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
@@ -306,20 +300,14 @@ def brand_colours(manifest: Manifest, layout: Layout) -> dict[str, str]:
 def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     """@font-face rules, brand custom properties and the page size for this issue."""
     lines = []
-    dirs = layout.font_dirs(manifest.folder)
-    for role, spec in (layout.fonts or {}).items():
-        family = spec.get("family", role)
-        for style_key, relative in (spec.get("files") or {}).items():
-            weight, style = FONT_STYLES.get(style_key, ("400", "normal"))
-            path = next((d / relative for d in dirs if (d / relative).is_file()), None)
-            if path is None:
-                continue  # reported by check_fonts()
-            lines.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
-                         f"font-weight: {weight}; font-style: {style}; }}")
+    for face in font_files(manifest, layout):
+        if face.path is None:
+            continue  # reported by check_fonts()
+        lines.append(f'@font-face {{ font-family: "{face.family}"; '
+                     f'src: url("{face.path.as_uri()}"); '
+                     f"font-weight: {face.weight}; font-style: {face.style}; }}")
     props = " ".join(f"--brand-{k}: {v};" for k, v in brand_colours(manifest, layout).items())
-    families = " ".join(f'--font-{role}: "{spec.get("family", role)}", '
-                        f'{spec.get("fallback", "serif")};'
-                        for role, spec in (layout.fonts or {}).items())
+    families = font_families_css(layout)
     lines.append(f":root {{ {props} {families} }}")
     size = "A4" if manifest.issue.page_size == "A4" else "letter"
     page = f"@page {{ size: {size};"
@@ -336,13 +324,12 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
 def check_fonts(manifest: Manifest, layout: Layout, problems: Problems) -> None:
     """Every font file the layout names must exist on the font search path."""
     dirs = layout.font_dirs(manifest.folder)
-    for role, spec in (layout.fonts or {}).items():
-        for style_key, relative in (spec.get("files") or {}).items():
-            if not any((d / relative).is_file() for d in dirs):
-                problems.error(f"font file {relative} ({role} {style_key}) not found in "
-                               f"{', '.join(str(d) for d in dirs)}; add it or change the "
-                               "layout's fonts", file=layout.chain[0] / "layout.yaml",
-                               key=f"fonts.{role}.files.{style_key}")
+    for face in font_files(manifest, layout):
+        if face.path is None:
+            problems.error(f"font file {face.relative} ({face.role} {face.style_key}) not "
+                           f"found in {', '.join(str(d) for d in dirs)}; add it or change "
+                           "the layout's fonts", file=layout.chain[0] / "layout.yaml",
+                           key=f"fonts.{face.role}.files.{face.style_key}")
 
 
 def _timestamp(manifest: Manifest) -> str:

@@ -17,9 +17,10 @@ import uuid
 import pikepdf
 
 from . import __version__
-from .editions import print_settings
 from .errors import Problems
+from .fonts import display_font
 from .manifest import Manifest
+from .outputs import pdf_name
 from .slug import add_slug_lines
 
 
@@ -28,21 +29,16 @@ def finish(pdf: bytes, manifest: Manifest, layout, edition, name: str, pages: in
     """All finishing steps for one rendered edition."""
     pdf = _stable_document_id(pdf, manifest, name)
     if edition.bleed_box_mm is not None:  # crop marks: a slug line beside them
-        pdf = _with_slug_lines(pdf, manifest, layout, name, pages, problems)
+        pdf = _with_slug_lines(pdf, manifest, layout, edition, name, pages, problems)
     return _deterministic(pdf, edition.bleed_box_mm)
 
 
-def _with_slug_lines(pdf, manifest, layout, name, pages, problems) -> bytes:
-    condition = print_settings(manifest).output_condition
+def _with_slug_lines(pdf, manifest, layout, edition, name, pages, problems) -> bytes:
     date = manifest.issue.date.isoformat()
-    lines = [f"{manifest.slug}-{name}.pdf · page {n} of {pages} · {manifest.issue_label} · "
-             f"{date} · {condition} · newsletter-pdf {__version__}"
+    lines = [f"{pdf_name(manifest, name)} · page {n} of {pages} · {manifest.issue_label} · "
+             f"{date} · {edition.output_condition} · newsletter-pdf {__version__}"
              for n in range(1, pages + 1)]
-    display = (layout.fonts or {}).get("display", {}).get("files", {})
-    relative = display.get("regular") or next(iter(display.values()), None)
-    font = next((d / relative for d in layout.font_dirs(manifest.folder)
-                 if relative and (d / relative).is_file()), None)
-    return add_slug_lines(pdf, lines, font, problems)
+    return add_slug_lines(pdf, lines, display_font(manifest, layout), problems)
 
 
 def _stable_xobject_names(doc) -> None:

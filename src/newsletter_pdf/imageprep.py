@@ -22,22 +22,27 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
-from .render import write_atomically
+from .atomic import write_atomically
+from .units import MM_PER_INCH
 
 CACHE_VERSION = 3
-MM_PER_INCH = 25.4
 
 
 @dataclass(frozen=True)
 class Target:
     """How to prepare an image for one edition."""
 
-    edition: str  # print | email
+    edition: str  # the edition's name: part of the cache key only
     max_width_mm: float  # the largest width the layout can give this image
     ppi: int  # wanted effective resolution
     max_ppi: int  # only downsample when above this
     jpeg_quality: int
-    cmyk_profile: Path | None = None  # print: the output profile
+    cmyk_profile: Path | None = None  # a press target: convert into this CMYK profile
+
+    @property
+    def press(self) -> bool:
+        """For a printing press: CMYK, full-resolution chroma, never PNG."""
+        return self.cmyk_profile is not None
 
     def key(self, digest: str) -> str:
         profile = ""
@@ -70,20 +75,20 @@ def prepare_image(source: Path, target: Target, cache_dir: Path) -> Prepared:
                 return Prepared(cached, im.width, im.height, im.mode, True)
     image, icc = _open(data, target)
     lossless = source.suffix.lower() == ".png" or image.mode in ("RGBA", "LA", "P", "PA")
-    if target.edition == "print":
+    if target.press:
         image = _to_print(image, icc, target)
     else:
         image = _to_srgb(image, icc)
     out = io.BytesIO()
-    if lossless and image.mode in ("RGBA", "LA", "RGB", "L") and target.edition == "email":
+    if lossless and image.mode in ("RGBA", "LA", "RGB", "L") and not target.press:
         image.save(out, "PNG", optimize=True)
         suffix = ".png"
     else:
         if image.mode in ("RGBA", "LA", "P", "PA"):
             image = _flatten(image)
         save = {"quality": target.jpeg_quality, "optimize": True,
-                "subsampling": 0 if target.edition == "print" else 2}
-        if target.edition == "print" and image.mode == "CMYK" and target.cmyk_profile:
+                "subsampling": 0 if target.press else 2}
+        if target.press and image.mode == "CMYK" and target.cmyk_profile:
             save["icc_profile"] = target.cmyk_profile.read_bytes()
         image.save(out, "JPEG", **save)
         suffix = ".jpg"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pikepdf
 
-PT_PER_INCH = 72.0
-MM_PER_PT = 25.4 / 72
+from .units import PT_PER_INCH
 
 
 @dataclass

@@ -17,7 +17,8 @@ from pathlib import Path
 import pikepdf
 
 from .errors import Problem
-from .pdfinspect import MM_PER_PT, PageInfo, inspect_pdf
+from .pdfinspect import PageInfo, inspect_pdf
+from .units import MM_PER_PT
 
 MIN_BLEED_MM = 2.9  # 3 mm asked; allow rounding
 
@@ -113,11 +114,22 @@ def preflight_pdf(path: Path | str, purpose: str = "print", budget_bytes: int | 
         report.pages.append(_page_facts(page))
     _safety_checks(report, path)
     _page_size_check(report, pages, page_size)
-    if purpose == "print":
-        _print_checks(report, pages, min_ppi, error_ppi, pad_multiple, min_bleed_mm)
-    else:
-        _email_checks(report, pages, budget_bytes or 3 * 1_048_576, error_ppi)
+    PURPOSES[purpose](report, pages, budget_bytes=budget_bytes, min_ppi=min_ppi,
+                      error_ppi=error_ppi, pad_multiple=pad_multiple,
+                      min_bleed_mm=min_bleed_mm)
     return report
+
+
+def _for_print(report, pages, *, min_ppi, error_ppi, pad_multiple, min_bleed_mm, **_) -> None:
+    _print_checks(report, pages, min_ppi, error_ppi, pad_multiple, min_bleed_mm)
+
+
+def _for_email(report, pages, *, budget_bytes, error_ppi, **_) -> None:
+    _email_checks(report, pages, budget_bytes or 3 * 1_048_576, error_ppi)
+
+
+#: What a PDF is judged for (``preflight --for``): the checks beyond safety and page size.
+PURPOSES = {"print": _for_print, "email": _for_email}
 
 
 #: Limits for reading a PDF that may be hostile (a form-XObject fan-out, a flate bomb).

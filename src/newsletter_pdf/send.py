@@ -39,7 +39,9 @@ DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
 def email_pdf_path(manifest, out_dir: Path) -> Path:
     """Where the build writes the email edition (``<slug>-email.pdf``)."""
-    return Path(out_dir) / f"{manifest.slug}-email.pdf"
+    from .outputs import pdf_path
+
+    return pdf_path(out_dir, manifest, "email")
 
 
 def build_email_pdf(manifest, out_dir: Path, allow_remote: bool = False):
@@ -49,6 +51,10 @@ def build_email_pdf(manifest, out_dir: Path, allow_remote: bool = False):
     result = build_issue(manifest.path, out_dir=out_dir, editions=("email",),
                          allow_remote=allow_remote)
     return result.outputs["email"], list(result.warnings)
+
+
+#: The issue's own email templates (subject.txt, body.html): not a source of the PDF.
+TEMPLATE_FOLDER = "email"
 
 
 def newest_source(manifest, layout_folders: list[Path],
@@ -64,7 +70,7 @@ def newest_source(manifest, layout_folders: list[Path],
             here = Path(dirpath).resolve()
             dirnames[:] = [d for d in dirnames
                            if not d.startswith(".") and (here / d) not in skip
-                           and not (d == "email" and here == top)]
+                           and not (d == TEMPLATE_FOLDER and here == top)]
             for name in filenames:
                 if name.startswith("."):
                     continue

@@ -1,0 +1,74 @@
+"""Editions as plug-ins: one module per edition, merged into one registry here.
+
+Each module (``print.py``, ``email.py``…) defines an ``EDITION`` object that declares its
+output name, image targets, page CSS, finishing and preflight (see :mod:`.base`). The
+registry supplies the CLI's ``--edition`` choices and the order of ``all``; adding an
+edition is one new module plus its line below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import Problems, UsageError
+from .base import PdfEdition, image_widths  # noqa: F401  (part of the package's API)
+from .email import EDITION as EMAIL
+from .email import email_settings  # noqa: F401
+from .print import DEFAULT_PROFILE, press_profile, print_settings  # noqa: F401
+from .print import EDITION as PRINT
+
+if TYPE_CHECKING:
+    from ..compose import Edition
+    from ..layouts import Layout
+    from ..manifest import Manifest
+
+#: Every edition by name, in the order ``all`` lists them.
+REGISTRY: dict[str, PdfEdition] = {e.name: e for e in (PRINT, EMAIL)}
+EDITIONS: tuple[str, ...] = tuple(REGISTRY)
+#: The editions that are one PDF file (``preflight --for`` judges a PDF for one of them).
+PDF_EDITIONS: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.is_pdf)
+
+#: Limits for preparing one edition's photos (a hostile file must not take the machine).
+PREPARE_TIME_LIMIT = 600.0
+PREPARE_MEMORY_MB = 4096
+
+
+def get_edition(name: str) -> PdfEdition:
+    """The edition called ``name``; a usage error naming the choices otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown edition {name}; use {', '.join(EDITIONS)} or all") \
+            from None
+
+
+def page_reference() -> PdfEdition:
+    """The edition whose page count is the issue's (the others pad to it)."""
+    return next(e for e in REGISTRY.values() if e.counts_pages)
+
+
+def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
+                 problems: Problems, padding_pages: int = 0) -> Edition:
+    """Prepare the images and the settings of one edition (in this process)."""
+    return get_edition(name).prepare(manifest, layout, out_dir, problems, padding_pages)
+
+
+def prepare_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
+                    problems: Problems, padding_pages: int = 0) -> Edition:
+    """:func:`make_edition` in a limited child process (time and memory): photo
+    preparation is bounded like every other stage. The prepared files land in the cache."""
+    from ..bounded import run_bounded
+    from ..errors import RenderError
+
+    def prepare():
+        found = Problems()
+        edition = make_edition(name, manifest, layout, out_dir, found, padding_pages)
+        return edition, found.items
+
+    edition, items = run_bounded(
+        prepare, what=f"preparing the photos of the {name} edition",
+        time_limit=PREPARE_TIME_LIMIT, memory_mb=PREPARE_MEMORY_MB, error=RenderError,
+        hint="make the largest photos smaller (under about 25 megapixels each)")
+    problems.items.extend(items)
+    return edition

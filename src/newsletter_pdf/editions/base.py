@@ -1,0 +1,155 @@
+"""What every PDF edition shares; each edition module subclasses :class:`PdfEdition`.
+
+An edition declares its output name, how its photos are prepared (size, colour space,
+format), the CSS it adds to the page, its finishing steps and its preflight. The build
+asks the edition rather than testing its name, so a new edition is one module plus its
+entry in the registry (``editions/__init__.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stages load on first use: `newsletter --help` stays fast
+    from ..compose import Edition
+    from ..errors import Problem, Problems
+    from ..imageprep import Target
+    from ..layouts import Layout
+    from ..manifest import Manifest
+
+
+def image_widths(layout: Layout) -> dict[str, float]:
+    """The largest width (mm) the layout gives each placement; the layout can say."""
+    defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
+                "column_height": 70.0}
+    defaults.update(layout.options.get("image_widths_mm", {}) or {})
+    return defaults
+
+
+class PdfEdition:
+    """One PDF edition of an issue. Subclasses override the hooks below."""
+
+    name = "proof"
+    #: Editions render in this order (lowest first) when built one after the other.
+    render_order = 50
+    #: Its page count is the issue's: other editions pad to it (the email edition renders
+    #: fastest, with small images, and copyfits first).
+    counts_pages = False
+    #: It needs the issue's page count before rendering (to add blank pages).
+    needs_page_count = False
+    #: One PDF file (the web edition is a folder).
+    is_pdf = True
+    #: Shown by ``build --help`` and in the README's edition table.
+    summary = ""
+
+    # -- declarations --------------------------------------------------------------------
+
+    def output_name(self, manifest: Manifest) -> str:
+        """The file name this edition is written to in the output folder."""
+        from ..outputs import pdf_name
+
+        return pdf_name(manifest, self.name)
+
+    def image_target(self, manifest: Manifest, width_mm: float) -> Target:
+        """How a photo placed at most ``width_mm`` wide is prepared for this edition."""
+        raise NotImplementedError
+
+    def configure(self, edition: Edition, manifest: Manifest, layout: Layout,
+                  padding_pages: int) -> None:
+        """Set this edition's page CSS, PDF options and boxes on ``edition``."""
+
+    def svg_url(self, path: Path, manifest: Manifest, cache: Path) -> str | None:
+        """A prepared copy of vector art, or None to place the original."""
+        return None
+
+    def roots(self, manifest: Manifest, cache: Path) -> list[Path]:
+        """Folders (besides the issue's and the layout's) the renderer may read."""
+        return [cache]
+
+    def padding(self, page_count: int | None, manifest: Manifest) -> int:
+        """Blank pages to add before the back page (print: saddle stitching)."""
+        return 0
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def prepare(self, manifest: Manifest, layout: Layout, out_dir: Path, problems: Problems,
+                padding_pages: int = 0) -> Edition:
+        """Prepare this edition's images (cached by content) and its settings."""
+        from ..compose import Edition
+        from ..imageprep import cache_dir_for, prepare_image
+        from ..images import image_references
+
+        widths = image_widths(layout)
+        cache = cache_dir_for(out_dir)
+        edition = Edition(name=self.name)
+        self.configure(edition, manifest, layout, padding_pages)
+        edition.pdf_options.update({
+            "custom_metadata": True,
+            "pdf_identifier": _identifier(manifest, self.name),
+        })
+        needed: dict[Path, float] = {}  # one file may be placed twice: prepare for the largest
+        for path, key, _ in image_references(manifest):
+            if path.suffix.lower() == ".svg":
+                url = self.svg_url(path, manifest, cache)
+                if url:
+                    edition.image_urls[str(path)] = url
+                continue
+            needed[path] = max(placed_width(manifest, path, key, widths),
+                               needed.get(path, 0.0))
+        for path, width in needed.items():
+            prepared = prepare_image(path, self.image_target(manifest, width), cache)
+            edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
+            edition.sources[(prepared.width, prepared.height)] = path
+        edition.roots = self.roots(manifest, cache)
+        return edition
+
+    def finish(self, pdf: bytes, manifest: Manifest, layout: Layout, edition: Edition,
+               pages: int, problems: Problems) -> bytes:
+        """Finishing steps on the rendered PDF (reproducible bytes, print marks…)."""
+        from ..finish import finish
+
+        return finish(pdf, manifest, layout, edition, self.name, pages, problems)
+
+    def preflight(self, path: Path, manifest: Manifest):
+        """Judge the written file for this edition's purpose (a preflight.Report)."""
+        raise NotImplementedError
+
+    def review(self, built, manifest: Manifest) -> list[Problem]:
+        """Warnings about the written file beyond its preflight (e.g. photos under ppi)."""
+        return []
+
+
+def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, float]) -> float:
+    """The largest width (mm) the layout can give one image reference."""
+    placement = "logo" if "logo" in key else "cover" if key == "cover.image" else \
+        _placement(manifest, path)
+    width = widths[placement]
+    if placement == "column":  # a tall photo is capped in height, so it is narrower
+        width = min(width, widths.get("column_height", 70.0) * _aspect(path))
+    return width
+
+
+def _aspect(path: Path) -> float:
+    """Width / height as displayed (EXIF orientations 5–8 swap the axes)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            w, h = h, w
+    return w / h if h else 1.0
+
+
+def _placement(manifest: Manifest, path: Path) -> str:
+    for spec in manifest.articles:
+        for photo in spec.photos:
+            if Path(photo.file) == path:
+                return "span" if photo.placement in ("top", "span") else "column"
+    return "span"
+
+
+def _identifier(manifest: Manifest, edition: str) -> bytes:
+    """A fixed file identifier: the same sources give byte-identical PDFs."""
+    return hashlib.md5(f"{manifest.slug}/{edition}".encode()).hexdigest().encode()
