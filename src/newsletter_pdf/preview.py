@@ -49,7 +49,8 @@ class PreviewSession:
 
     def __init__(self, issue: Path, out_dir: Path | None = None, dpi: int = DPI):
         from . import weasyprint_patch
-        from .build import check_issue, default_output_dir
+        from .build import check_issue
+        from .outputs import default_output_dir
 
         weasyprint_patch.apply()
         import weasyprint  # noqa: F401 (imported once: every render child inherits it)
