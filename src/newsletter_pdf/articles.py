@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -32,6 +33,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .errors import Problems
+from .language import LANG_TAG, direction
 from .manifest import ArticleSpec, Manifest, Photo, PullQuote, Signature, article_id
 from .schema import Reader, compose_yaml, confine, field, issue_root_of
 
@@ -60,6 +62,8 @@ class FrontMatter:
     photos: list[Photo] = field("photos (paths relative to the article file)", [])
     pull_quotes: list[PullQuote] = field("pull quotes", [])
     signature: Signature | None = field("signature block (letters)")
+    language: str = field("BCP 47 language tag of this article, e.g. 'ar'")
+    dir: Literal["rtl", "ltr"] | None = field("writing direction (default: the language's)")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,9 @@ class Article:
     span: bool = False
     new_page: bool = False
     boxes: list[Article] = dc_field(default_factory=list)
+    language: str = "en"  # BCP 47
+    direction: str = "ltr"  # rtl | ltr
+    own_language: bool = False  # said by the article itself (else a box takes its host's)
 
     @property
     def paragraph_count(self) -> int:
@@ -215,11 +222,10 @@ def read_articles(manifest: Manifest, problems: Problems,
 
     ``allow_html`` lets a sanitised subset of raw HTML through (default: escaped).
     """
-    md = markdown_parser(manifest.issue.language)
     articles: list[Article] = []
     for index, spec in enumerate(manifest.articles):
-        article = read_article(spec, index, md, problems, allow_html=allow_html,
-                               root=manifest.folder)
+        article = read_article(spec, index, None, problems, allow_html=allow_html,
+                               root=manifest.folder, language=manifest.issue.language)
         if article is not None:
             articles.append(article)
     by_id = {a.id: a for a in articles}
@@ -227,15 +233,22 @@ def read_articles(manifest: Manifest, problems: Problems,
     for article in articles:
         host = by_id.get(article.within) if article.within else None
         if host is not None:
+            if not article.own_language:  # a box is in its host article's language
+                article.language, article.direction = host.language, host.direction
             host.boxes.append(article)
         else:
             top.append(article)
     return top
 
 
-def read_article(spec: ArticleSpec, index: int, md: MarkdownIt, problems: Problems, *,
-                 allow_html: bool = False, root: Path | None = None) -> Article | None:
-    """Read one article file, merging its front matter under the manifest's values."""
+def read_article(spec: ArticleSpec, index: int, md: MarkdownIt | None, problems: Problems, *,
+                 allow_html: bool = False, root: Path | None = None,
+                 language: str = "en") -> Article | None:
+    """Read one article file, merging its front matter under the manifest's values.
+
+    ``language`` is the issue's; the manifest entry's, then the front matter's, win. With
+    ``md`` None the parser is the one for the article's language (its quotation marks).
+    """
     path = Path(spec.file)
     root = root if root is not None else issue_root_of(path)
     key = f"articles[{index}].file"
@@ -248,6 +261,15 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt, problems: Proble
         return None  # the front matter's own problems say it all
     if fm and fm.photos and not spec.photos:
         _inspect_front_matter_photos(fm.photos, path, problems)
+    if fm and fm.language is not None and not LANG_TAG.match(fm.language):
+        line, column = _front_matter_key(text, "language")
+        problems.error(f"{fm.language!r} is not a BCP 47 language tag; write e.g. 'en', 'ar', "
+                       "'ckb', 'fr-CA'", file=path, line=line, column=column, key="language")
+        return None
+    language = spec.language or (fm.language if fm else None) or language
+    explicit_dir = spec.dir or (fm.dir if fm else None)
+    if md is None:
+        md = markdown_parser(language)
     blocks = render_blocks(md, body, body_line, path, problems, allow_html=allow_html,
                            root=root)
     title = spec.title or (fm.title if fm else None)
@@ -270,7 +292,18 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt, problems: Proble
         pull_quotes=list(spec.pull_quotes or (fm.pull_quotes if fm else [])),
         signature=spec.signature or (fm.signature if fm else None),
         within=spec.within, after=spec.after, span=spec.span, new_page=new_page,
+        language=language, direction=direction(language, explicit_dir),
+        own_language=bool(spec.language or (fm and fm.language) or explicit_dir),
     )
+
+
+def _front_matter_key(text: str, key: str) -> tuple[int, int]:
+    """1-based line and column of a top-level front-matter key's value."""
+    for number, line in enumerate(text.splitlines()[:200], start=1):
+        found = re.match(rf"{key}\s*:\s*", line)
+        if found:
+            return number, found.end() + 1
+    return 1, 1
 
 
 def _inspect_front_matter_photos(photos: list[Photo], path: Path, problems: Problems) -> None:

@@ -15,6 +15,7 @@ from .compose import check_fonts, compose_bounded
 from .editions import EDITIONS, REGISTRY, get_edition, page_reference, prepare_edition
 from .errors import Problem, Problems, UsageError
 from .images import inspect_images
+from .language import check_scripts
 from .layouts import Layout, load_layout
 from .manifest import Manifest, load_manifest
 from .outputs import default_output_dir
@@ -81,6 +82,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
     layout = load_layout(manifest, problems)
     if layout is not None:
         check_fonts(manifest, layout, problems)
+        check_scripts(articles, layout, manifest.folder, problems)
     problems.raise_if_errors(strict)
     return Checked(manifest, articles, layout, problems.warnings, allow_html=allow_html)
 

@@ -20,6 +20,7 @@ from . import __version__
 from .articles import Article, inline_renderer, markdown_parser, read_text, render_blocks
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
+from .language import direction, hyphenates, joined_script
 from .layouts import Layout
 from .manifest import Manifest, Photo
 
@@ -75,6 +76,9 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
             "top_photos": [photo_view(p) for p in article.photos if p.placement == "top"],
             "flow": _flow(article, photo_view, article_view, inline),
             "signature": article.signature,
+            "lang": article.language, "dir": article.direction,
+            "hyphenate": hyphenates(article.language),
+            "joined": joined_script(article.language),
         }
 
     views = [article_view(a) for a in articles]
@@ -87,7 +91,8 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
             target = by_id.get(t.article)
             if target:
                 teasers.append({"id": f"art-{target.id}", "title": inline(target.title),
-                                "text": inline(t.text or target.deck or "")})
+                                "text": inline(t.text or target.deck or ""),
+                                "lang": target.language, "dir": target.direction})
         cover = {"url": _image_url(Path(c.image), edition), "caption": inline(c.caption),
                  "credit": inline(c.credit), "alt": c.alt or c.caption or "", "focus": c.focus,
                  "teasers": teasers}
@@ -95,6 +100,10 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
     context = {
         "nl": manifest.newsletter, "issue": manifest.issue, "m": manifest,
         "issue_label": manifest.issue_label, "lang": manifest.issue.language,
+        "dir": direction(manifest.issue.language, manifest.issue.dir),
+        "root_classes": " ".join(c for c, on in (
+            ("no-hyphens", not hyphenates(manifest.issue.language)),
+            ("joined-script", joined_script(manifest.issue.language))) if on),
         "doc_title": f"{manifest.newsletter.title} — {manifest.issue_label}",
         "subject": f"{manifest.newsletter.title}, {manifest.issue.period}",
         "generator": f"newsletter-pdf {__version__}",
@@ -309,6 +318,7 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     props = " ".join(f"--brand-{k}: {v};" for k, v in brand_colours(manifest, layout).items())
     families = font_families_css(layout)
     lines.append(f":root {{ {props} {families} }}")
+    lines.extend(_language_font_rules(layout.fonts or {}))
     size = "A4" if manifest.issue.page_size == "A4" else "letter"
     page = f"@page {{ size: {size};"
     if edition.bleed_mm:
@@ -319,6 +329,24 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     if edition.extra_css:
         lines.append(edition.extra_css)
     return "\n".join(lines)
+
+
+def _language_font_rules(fonts: dict) -> list[str]:
+    """``:lang(ar) { --font-text: "Noto Naskh Arabic", "Charis SIL", serif }`` for each
+    face the layout declares for some languages (``for: text``, ``languages: [ar, …]``):
+    the language's face first, the role's own face after it for Latin words and digits."""
+    rules = []
+    for spec in fonts.values():
+        role, languages = spec.get("for"), spec.get("languages") or []
+        if role not in fonts or not languages:
+            continue
+        base = fonts[role]
+        selector = ", ".join(f":lang({tag})" for tag in languages
+                             if re.fullmatch(r"[A-Za-z0-9-]{1,35}", str(tag)))
+        if selector:
+            rules.append(f'{selector} {{ --font-{role}: "{spec.get("family")}", '
+                         f'"{base.get("family", role)}", {base.get("fallback", "serif")}; }}')
+    return rules
 
 
 def check_fonts(manifest: Manifest, layout: Layout, problems: Problems) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from .errors import Problems, UsageError
+from .language import LANG_TAG
 from .schema import FileRef, Reader, Where, compose_yaml, field
 
 MANIFEST_NAME = "issue.yaml"
@@ -25,7 +26,6 @@ SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?$")
 # style attribute, so nothing else may get through.
 _POSITION = r"(?:-?\d{1,4}(?:\.\d{1,3})?(?:%|mm|cm|px|pt|in)?|left|right|top|bottom|center)"
 FOCUS = re.compile(rf"^{_POSITION}(?: {_POSITION})?$")
-LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +60,10 @@ class IssueInfo:
     period: str = field("period covered, e.g. 'January – March 2011'", required=True)
     number: int | None = field("issue number")
     volume: int | None = field("volume number")
-    language: str = field("BCP 47 language tag: drives hyphenation and the PDF /Lang", "en")
+    language: str = field("BCP 47 language tag: drives hyphenation, direction, the fixed "
+                          "words and the PDF /Lang", "en")
+    dir: Literal["rtl", "ltr"] | None = field("writing direction of the whole issue, rtl or "
+                                              "ltr (default: the language's)")
     page_size: Literal["A4", "Letter"] = field("paper size: A4 or Letter", "A4")
     where: Where | None = None
 
@@ -152,6 +155,10 @@ class ArticleSpec:
     after: int | None = field("boxes: paragraph of the host article it follows")
     span: bool = field("boxes: run across both columns instead of one", False)
     new_page: bool | None = field("start on a new page (default: features and letters do)")
+    language: str = field("BCP 47 language tag of this article, e.g. 'ar' (default: the "
+                          "issue's language)")
+    dir: Literal["rtl", "ltr"] | None = field("writing direction, rtl or ltr (default: the "
+                                              "language's)")
     where: Where | None = None
 
 
@@ -365,7 +372,7 @@ def _check_semantics(m: Manifest, reader: Reader, root) -> None:
     lang = m.issue.language
     if not LANG_TAG.match(lang):
         p.error(f"{lang!r} is not a BCP 47 language tag; write e.g. 'en', 'en-GB', 'fr', 'ar'",
-                **_at(m.issue.where, "issue.language"))
+                **_at((m.locations or {}).get("issue.language", m.issue.where), "issue.language"))
     if m.newsletter.colours:
         for name in ("primary", "accent", "tint", "ink"):
             value = getattr(m.newsletter.colours, name)
@@ -388,6 +395,11 @@ def _check_semantics(m: Manifest, reader: Reader, root) -> None:
             p.error(f"two articles have the id {aid!r} (also articles[{ids[aid]}]); give one "
                     "of them an 'id:'", **_at(spec.where, f"articles[{i}].id"))
         ids[aid] = i
+        if spec.language is not None and not LANG_TAG.match(spec.language):
+            p.error(f"{spec.language!r} is not a BCP 47 language tag; write e.g. 'en', "
+                    "'ar', 'ckb', 'fr-CA'",
+                    **_at((m.locations or {}).get(f"articles[{i}].language", spec.where),
+                          f"articles[{i}].language"))
         if Path(spec.file).suffix.lower() not in (".md", ".markdown", ".txt"):
             p.error("articles must be Markdown files (.md)",
                     **_at(spec.where, f"articles[{i}].file"))
