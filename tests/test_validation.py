@@ -112,7 +112,7 @@ def test_cross_references_checked(make_issue):
             within: nwes
         """)
     assert problems_of(folder) == [
-        "issue.yaml:2:8: issue.language: 'english please' is not a BCP 47 language tag; "
+        "issue.yaml:2:49: issue.language: 'english please' is not a BCP 47 language tag; "
         "write e.g. 'en', 'en-GB', 'fr', 'ar'",
         "issue.yaml:8:5: articles[1].within: no article has the id 'nwes'; did you mean "
         "'news'?",
