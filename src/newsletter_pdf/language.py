@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import Problems
-from .fonts import find_font
 
 #: language[-script][-region][-variant…]: "en", "en-GB", "ckb", "ku-Arab", "zh-Hant-TW".
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -120,6 +119,8 @@ def fonts_for(layout_fonts: dict, tag: str, role: str) -> list[tuple[str, dict]]
 
 def coverage_of(font_specs: list[tuple[str, dict]], dirs: list[Path]) -> frozenset[int]:
     """Union of the cmaps of every file of the given font roles found in ``dirs``."""
+    from .fonts import find_font  # (fonts needs the manifest, which needs this module)
+
     points: set[int] = set()
     for _name, spec in font_specs:
         for relative in (spec.get("files") or {}).values():
