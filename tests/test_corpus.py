@@ -1,0 +1,103 @@
+"""The corpus: six quarterlies nobody tuned the layout to, checked and built once each.
+
+Each issue under ``tests/corpus/`` is built (both editions) once per module into a temporary
+folder; the assertions read the real PDFs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pypdf
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from newsletter_pdf.cli import main
+
+from .conftest import normalise_words
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+ISSUES = sorted(p.name for p in CORPUS.iterdir() if (p / "issue.yaml").is_file())
+
+
+def test_corpus_has_six_issues():
+    assert ISSUES == ["briefs-boxes", "letter-midpage", "long-feature", "many-photos",
+                      "text-heavy", "us-letter"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Every corpus issue, both editions, built once: name -> BuildResult (lazily)."""
+    from newsletter_pdf.build import build_issue
+
+    results: dict = {}
+
+    def get(name: str):
+        if name not in results:
+            out = tmp_path_factory.mktemp(name)
+            results[name] = build_issue(CORPUS / name, out_dir=out)
+        return results[name]
+
+    return get
+
+
+def article_titles(folder: Path) -> list[str]:
+    """Every article's headline: the manifest's title, else the file's front matter title."""
+    manifest = yaml.safe_load((folder / "issue.yaml").read_text(encoding="utf-8"))
+    titles = []
+    for spec in manifest["articles"]:
+        title = spec.get("title")
+        if not title:
+            text = (folder / spec["file"]).read_text(encoding="utf-8")
+            title = yaml.safe_load(text.split("---")[1])["title"]
+        titles.append(title)
+    return titles
+
+
+def unembedded_fonts(pdf_path: Path) -> set[str]:
+    """Names of fonts used on any page without an embedded font program."""
+    missing = set()
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            fonts = page.resources.get("/Font", {})
+            for font in fonts.values():
+                target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                if target.get("/Subtype") == "/Type3":
+                    continue
+                desc = target.get("/FontDescriptor")
+                if desc is None or not any(k in desc for k in
+                                           ("/FontFile", "/FontFile2", "/FontFile3")):
+                    missing.add(str(font.get("/BaseFont")))
+    return missing
+
+
+@pytest.mark.parametrize("name", ISSUES)
+def test_corpus_issue_checks_clean(name):
+    result = CliRunner().invoke(main, ["check", str(CORPUS / name)])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+@pytest.mark.parametrize("name", ISSUES)
+def test_corpus_issue_builds_both_editions(name, built):
+    result = built(name)
+    assert set(result.outputs) == {"print", "email"}
+    titles = article_titles(CORPUS / name)
+    for edition, out in result.outputs.items():
+        assert out.path.is_file()
+        assert out.preflight is not None and out.preflight.ok, (edition, out.preflight.failures)
+        reader = pypdf.PdfReader(out.path)
+        assert len(reader.pages) == out.pages > 2
+        assert unembedded_fonts(out.path) == set(), edition
+        words = " ".join(normalise_words(" ".join(p.extract_text() or "" for p in reader.pages)))
+        for title in titles:
+            assert " ".join(normalise_words(title)) in words, (edition, title)
+
+
+def test_us_letter_issue_is_on_letter_paper(built):
+    result = built("us-letter")
+    with pikepdf.open(result.outputs["email"].path) as pdf:
+        box = [float(v) for v in pdf.pages[1].trimbox]
+    assert (round(box[2] - box[0]), round(box[3] - box[1])) == (612, 792)
