@@ -14,6 +14,7 @@ from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
 from .editions import EDITIONS, REGISTRY, get_edition, page_reference, prepare_edition
 from .errors import Problem, Problems, UsageError
+from .i18n import load_words
 from .images import inspect_images
 from .language import check_scripts
 from .layouts import Layout, load_layout
@@ -83,6 +84,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
     if layout is not None:
         check_fonts(manifest, layout, problems)
         check_scripts(articles, layout, manifest.folder, problems)
+        load_words(layout, manifest.issue.language, manifest.words, problems, manifest.path)
     problems.raise_if_errors(strict)
     return Checked(manifest, articles, layout, problems.warnings, allow_html=allow_html)
 

@@ -20,6 +20,7 @@ from . import __version__
 from .articles import Article, inline_renderer, markdown_parser, read_text, render_blocks
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
+from .i18n import counter_style, issue_label, load_words
 from .language import direction, hyphenates, joined_script
 from .layouts import Layout
 from .manifest import Manifest, Photo
@@ -96,15 +97,19 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
         cover = {"url": _image_url(Path(c.image), edition), "caption": inline(c.caption),
                  "credit": inline(c.credit), "alt": c.alt or c.caption or "", "focus": c.focus,
                  "teasers": teasers}
+    words = load_words(layout, manifest.issue.language, manifest.words, problems,
+                       manifest.path)
     contents = manifest.contents or _default_contents()
+    label = issue_label(manifest, words)
     context = {
+        "words": words, "issue_label": label,
         "nl": manifest.newsletter, "issue": manifest.issue, "m": manifest,
-        "issue_label": manifest.issue_label, "lang": manifest.issue.language,
+        "lang": manifest.issue.language,
         "dir": direction(manifest.issue.language, manifest.issue.dir),
         "root_classes": " ".join(c for c, on in (
             ("no-hyphens", not hyphenates(manifest.issue.language)),
             ("joined-script", joined_script(manifest.issue.language))) if on),
-        "doc_title": f"{manifest.newsletter.title} — {manifest.issue_label}",
+        "doc_title": f"{manifest.newsletter.title} — {label}",
         "subject": f"{manifest.newsletter.title}, {manifest.issue.period}",
         "generator": f"newsletter-pdf {__version__}",
         "date": _timestamp(manifest),
@@ -115,7 +120,7 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
         "back": _back_page(manifest, md, problems, inline),
         "footer_contact": manifest.footer.contact_line if manifest.footer else "",
         "stylesheets": [p.as_uri() for p in layout.stylesheet_paths()],
-        "head_css": Markup(_head_css(manifest, layout, edition)),
+        "head_css": Markup(_head_css(manifest, layout, edition) + _digits_css(words)),
         "edition": edition, "options": layout.options,
         "padding_pages": edition.padding_pages,
     }
@@ -188,7 +193,7 @@ def contact_link(value: str) -> Markup:
 
 def _default_contents():
     from .manifest import Contents
-    return Contents(title="In this issue", place="cover")
+    return Contents(place="cover")
 
 
 def _image_url(path: Path, edition: Edition) -> str:
@@ -329,6 +334,26 @@ def _head_css(manifest: Manifest, layout: Layout, edition: Edition) -> str:
     if edition.extra_css:
         lines.append(edition.extra_css)
     return "\n".join(lines)
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal: every character outside plain letters, digits and spaces
+    escaped as a hex escape, so no word from a table can end the string or the rule."""
+    return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} "
+                         for ch in text) + '"'
+
+
+def _digits_css(words: dict) -> str:
+    """Folios and contents page numbers in the digits the word table asks for."""
+    style = counter_style(words)
+    label = words.get("about_contact", "")
+    css = f"\n.back-page {{ bookmark-label: {css_string(label)}; }}" if label else ""
+    if style == "decimal":
+        return css
+    return css + (f"\n@page {{ @bottom-right {{ content: counter(page, {style}); }} }}"
+            f"\n@page :left {{ @bottom-left {{ content: counter(page, {style}); }} }}"
+            f"\n.contents-list a::after {{ content: leader(dotted) \" \" "
+            f"target-counter(attr(href), page, {style}); }}")
 
 
 def _language_font_rules(fonts: dict) -> list[str]:

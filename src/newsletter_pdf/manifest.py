@@ -96,7 +96,8 @@ class Cover:
 class Contents:
     """The 'In this issue' list."""
 
-    title: str = field("heading of the contents list", "In this issue")
+    title: str = field("heading of the contents list (default: the layout's words for "
+                       "'In this issue' in the issue's language)")
     place: Literal["cover", "page-2"] = field("where it goes: cover or page-2", "cover")
 
 
@@ -194,7 +195,7 @@ class Detail:
 class Contact:
     """The back page's contact block."""
 
-    title: str = field("heading", "Contact us")
+    title: str = field("heading (default: the layout's words for 'Contact us')")
     people: list[Person] = field("people to contact", [])
     details: list[Detail] = field("phone, fax, email and web lines", [])
     address: str = field("postal address (line breaks kept)")
@@ -282,6 +283,8 @@ class Manifest:
     print: PrintSettings | None = field("print-shop edition settings")
     email: EmailSettings | None = field("email edition settings")
     distribution: Distribution | None = field("email distribution settings")
+    words: dict[str, str] = field("the layout's fixed words for this issue, overriding its "
+                                  "table for the issue's language (e.g. notes: Jottings)", {})
     path: Path | None = None  # set by the loader: the manifest file
     locations: dict | None = None  # set by the loader: key path -> Where of its value
 

@@ -87,9 +87,10 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from . import weasyprint_patch
+    from . import pdflang, weasyprint_patch
 
     weasyprint_patch.apply()  # once per process; refuses (with a warning) if not 70.0
+    pdflang.install()  # /Lang on each article's structure element
     fetcher = ConfinedFetcher(roots, allow_remote=allow_remote)
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
