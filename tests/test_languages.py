@@ -130,3 +130,13 @@ def test_arabic_text_without_its_language_is_refused(tmp_path: Path) -> None:
     assert (f"{article}:5: text font: Arabic characters (أ ق ي م ؤ ت) are in no font the "
             "layout has for this text (Charis SIL); the machine's fallback font would print "
             "them, or empty boxes") in str(err.value)
+
+
+def test_extracted_text_reads_in_logical_order(bilingual_email: Path) -> None:
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(bilingual_email), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    text = re.sub("[\u202a-\u202e\u200e\u200f]", "", text)  # bidi embedding marks
+    for phrase in ("مؤتمر ومعرض دبي الدولي للإغاثة والتطوير",
+                   "في المساعدة على رفع مستوى المساعدات الإنسانية والإنمائية الدولية",
+                   "المنظمة الدولية للهجرة في العراق تشارك في"):
+        assert phrase in text, phrase

@@ -157,7 +157,10 @@ def preflight(pdf: Path, purpose: str, as_json: bool, budget_mb: float, min_ppi:
                    "with --booklet a5).")
 @click.option("--booklet", type=click.Choice(["a5"]),
               help="a5: an A5 booklet on A4 sheets, for office printers.")
-def impose(pdf: Path, output: Path | None, booklet: str | None) -> None:
+@click.option("--binding", type=click.Choice(["left", "right"]),
+              help="Spine on the left or the right (default: from the PDF's reading "
+                   "direction; right-to-left issues are bound on the right).")
+def impose(pdf: Path, output: Path | None, booklet: str | None, binding: str | None) -> None:
     """Write 2-up saddle-stitch spreads of PDF in printer's order."""
     from .bounded import run_bounded
     from .impose import impose as do_impose
@@ -165,7 +168,7 @@ def impose(pdf: Path, output: Path | None, booklet: str | None) -> None:
 
     suffix = f"-booklet-{booklet}.pdf" if booklet else "-imposed.pdf"
     target = output or pdf.with_name(pdf.stem + suffix)
-    sides = run_bounded(lambda: do_impose(pdf, target, booklet), what=f"imposing {pdf}",
+    sides = run_bounded(lambda: do_impose(pdf, target, booklet, binding), what=f"imposing {pdf}",
                         time_limit=PDF_TIME_LIMIT, memory_mb=PDF_MEMORY_MB,  # see preflight
                         hint="is it a newsletter PDF? a damaged or hostile file can be "
                              "endless to read")

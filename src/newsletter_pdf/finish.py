@@ -28,9 +28,27 @@ def finish(pdf: bytes, manifest: Manifest, layout, edition, name: str, pages: in
            problems: Problems) -> bytes:
     """All finishing steps for one rendered edition."""
     pdf = _stable_document_id(pdf, manifest, name)
+    pdf = _reading_direction(pdf, manifest)
     if edition.bleed_box_mm is not None:  # crop marks: a slug line beside them
         pdf = _with_slug_lines(pdf, manifest, layout, edition, name, pages, problems)
     return _deterministic(pdf, edition.bleed_box_mm)
+
+
+def _reading_direction(pdf: bytes, manifest: Manifest) -> bytes:
+    """A right-to-left issue says so (/ViewerPreferences /Direction /R2L): viewers then
+    show its spreads right to left, and ``impose`` binds it on the right."""
+    from .language import direction
+
+    if direction(manifest.issue.language, manifest.issue.dir) != "rtl":
+        return pdf
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        prefs = doc.Root.get("/ViewerPreferences")
+        if not isinstance(prefs, pikepdf.Dictionary):
+            prefs = doc.Root.ViewerPreferences = pikepdf.Dictionary()
+        prefs.Direction = pikepdf.Name.R2L
+        out = io.BytesIO()
+        doc.save(out, deterministic_id=True)
+        return out.getvalue()
 
 
 def _with_slug_lines(pdf, manifest, layout, edition, name, pages, problems) -> bytes:

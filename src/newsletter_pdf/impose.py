@@ -3,8 +3,12 @@ short runs on an office printer.
 
 For n pages (padded with blanks to a multiple of 4), sheet side k shows, left | right:
 front ``n-2k | 2k+1``, back ``2k+2 | n-2k-1`` (1-based). Folded and stacked, the sheets read
-1, 2, …, n. Each page is placed as a Form XObject (its TrimBox, so bleed is cut off), scaled
-to fit half the sheet: A4 pages on A3, or with ``booklet='a5'`` an A5 booklet on A4 sheets.
+1, 2, …, n. A right-to-left issue is bound on the right: every spread is mirrored
+(front ``2k+1 | n-2k``), so the cover is the left half of the outer sheet, the spine is on
+its right, and page 2 faces page 3 from the right. The binding is read from the PDF
+(``/ViewerPreferences /Direction /R2L``, which the build writes for such issues) unless
+given. Each page is placed as a Form XObject (its TrimBox, so bleed is cut off), scaled to
+fit half the sheet: A4 pages on A3, or with ``booklet='a5'`` an A5 booklet on A4 sheets.
 """
 
 from __future__ import annotations
@@ -18,20 +22,32 @@ SHEETS = {"a3": (420 * MM, 297 * MM), "a4": (297 * MM, 210 * MM),
           "tabloid": (17 * 72, 11 * 72), "letter": (11 * 72, 8.5 * 72)}
 
 
-def printers_order(pages: int) -> list[tuple[int, int]]:
-    """Spreads (left, right) in printing order; 0 means a blank page."""
+def printers_order(pages: int, right_bound: bool = False) -> list[tuple[int, int]]:
+    """Spreads (left, right) in printing order; 0 means a blank page. ``right_bound``
+    mirrors every spread (a right-to-left booklet, stapled on its right edge)."""
     n = pages + (-pages) % 4
     spreads = []
     for k in range(n // 4):
         spreads.append((n - 2 * k, 2 * k + 1))
         spreads.append((2 * k + 2, n - 2 * k - 1))
+    if right_bound:
+        spreads = [(right, left) for left, right in spreads]
     return [(left if left <= pages else 0, right if right <= pages else 0)
             for left, right in spreads]
 
 
-def impose(source: Path, target: Path, booklet: str | None = None) -> int:
-    """Write the imposed PDF; returns the number of sheet sides."""
+def right_bound(pdf: pikepdf.Pdf) -> bool:
+    """Whether the PDF says it reads right to left (bound on the right)."""
+    prefs = pdf.Root.get("/ViewerPreferences")
+    return isinstance(prefs, pikepdf.Dictionary) and prefs.get("/Direction") == "/R2L"
+
+
+def impose(source: Path, target: Path, booklet: str | None = None,
+           binding: str | None = None) -> int:
+    """Write the imposed PDF; returns the number of sheet sides. ``binding`` is ``left``
+    or ``right``; by default the PDF's reading direction decides."""
     with pikepdf.open(source) as src:
+        on_right = right_bound(src) if binding is None else binding == "right"
         first = src.pages[0]
         box = [float(v) for v in (first.obj.get("/TrimBox") or first.mediabox)]
         page_w, page_h = box[2] - box[0], box[3] - box[1]
@@ -49,7 +65,7 @@ def impose(source: Path, target: Path, booklet: str | None = None) -> int:
             form = out.copy_foreign(page.as_form_xobject())
             form.BBox = pikepdf.Array(trim)
             forms[number] = (form, trim)
-        spreads = printers_order(len(src.pages))
+        spreads = printers_order(len(src.pages), on_right)
         for left, right in spreads:
             resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary())
             ops = []

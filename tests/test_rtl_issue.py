@@ -1,0 +1,117 @@
+"""A whole right-to-left issue (issues/2011-q1-ar), tested on its real PDFs: bound on the
+right, mirrored folios, Arabic fixed words and digits, language tags, imposition."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from newsletter_pdf.impose import impose, printers_order
+
+ROOT = Path(__file__).resolve().parents[1]
+ARABIC_ISSUE = ROOT / "issues" / "2011-q1-ar"
+A4_WIDTH = 595.28
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from newsletter_pdf.build import build_issue
+
+    return build_issue(ARABIC_ISSUE, out_dir=tmp_path_factory.mktemp("ar")).outputs
+
+
+def _words(pdf: Path, page: int) -> list[tuple[float, float, str]]:
+    """(xMin, yMin, text) of every word poppler finds on a page."""
+    xml = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    return [(float(x), float(y), text) for x, y, text in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', xml)]
+
+
+def test_both_editions_pass_preflight(built) -> None:
+    for edition in ("print", "email"):
+        report = built[edition].preflight
+        assert report.ok, report.failures()
+    with pikepdf.open(built["print"].path) as pdf:
+        assert len(pdf.pages) == 4
+
+
+def test_reads_right_to_left_in_arabic(built) -> None:
+    with pikepdf.open(built["email"].path) as pdf:
+        assert pdf.Root.ViewerPreferences.Direction == "/R2L"
+        assert str(pdf.Root.Lang) == "ar"
+
+
+def test_first_page_is_a_left_page_and_folios_are_mirrored(built) -> None:
+    pdf = built["email"].path
+    # bound on the right: page 2 is a right-hand page, its folio on the outer (right) edge;
+    # page 3 a left-hand page; folios in Arabic-Indic digits, as the Arabic table says
+    folio2 = [w for w in _words(pdf, 2) if w[2] == "٢" and w[1] > 780]
+    folio3 = [w for w in _words(pdf, 3) if w[2] == "٣" and w[1] > 780]
+    assert folio2 and folio2[0][0] > A4_WIDTH / 2
+    assert folio3 and folio3[0][0] < A4_WIDTH / 2
+
+
+def test_fixed_words_and_contents_digits_in_arabic(built) -> None:
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(built["email"].path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    # pdftotext gives each right-to-left run in logical order between bidi embedding marks
+    text = re.sub("[\u202a-\u202e\u200e\u200f]", "", text)
+    assert "في هذا العدد" in text  # the contents' heading (i18n/ar.yaml)
+    assert "المجلد" in text and "كانون الثاني – آذار 2011" in text  # the issue line
+    assert re.search("[٢٣٤]", text)  # the contents' page numbers
+    assert "Volume" not in text and "In this issue" not in text
+
+
+def test_articles_tagged_arabic(built) -> None:
+    langs = set()
+    with pikepdf.open(built["email"].path) as pdf:
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Art" and "/Lang" in node:
+                    langs.add(str(node.Lang))
+                kids = node.get("/K")
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids])
+    assert langs == {"ar"}
+
+
+def test_imposed_right_bound(built, tmp_path: Path) -> None:
+    assert printers_order(4, right_bound=True) == [(1, 4), (3, 2)]
+    assert printers_order(8, right_bound=True)[0] == (1, 8)
+    target = tmp_path / "imposed.pdf"
+    impose(built["print"].path, target)  # the binding read from the PDF
+    with pikepdf.open(target) as pdf:
+        sheet_w = float(pdf.pages[0].mediabox[2])
+        placed = {}
+        for side, page in enumerate(pdf.pages):
+            ops = page.Contents.read_bytes().decode()
+            for match in re.finditer(r"([-\d.]+) ([-\d.]+) cm (/P\d+) Do", ops):
+                placed[(side, match.group(3))] = float(match.group(1)) < sheet_w / 2
+    # sheet 1 front: the cover on the left half, the back page (4) on the right;
+    # its back: page 3 left, page 2 right (page 2 faces page 3 from the right)
+    assert placed == {(0, "/P1"): True, (0, "/P4"): False, (1, "/P3"): True,
+                      (1, "/P2"): False}
+
+
+def test_words_overridden_by_the_issue(tmp_path: Path) -> None:
+    from newsletter_pdf.build import check_issue
+    from newsletter_pdf.compose import compose_html
+    from newsletter_pdf.errors import Problems
+
+    issue = tmp_path / "issue"
+    shutil.copytree(ARABIC_ISSUE, issue)
+    manifest = issue / "issue.yaml"
+    manifest.write_text(manifest.read_text() + "\nwords:\n  in_this_issue: محتويات العدد\n"
+                        "  digits: western\n")
+    checked = check_issue(issue)
+    html = compose_html(checked.manifest, checked.articles, checked.layout, Problems())
+    assert '<h2 class="contents-title">محتويات العدد</h2>' in html
+    assert "arabic-indic" not in html
+    assert "المجلد 5 · العدد 1 · كانون الثاني – آذار 2011" in html
