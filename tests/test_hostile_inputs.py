@@ -106,7 +106,7 @@ def test_yaml_merge_keys_work(make_issue):
     # x-photo is not a manifest key: reported, but the merge itself is understood
     assert problems_of(folder) == [
         "issue.yaml:3:1: x-photo: unknown key; allowed keys: newsletter, issue, articles, "
-        "cover, contents, back_page, footer, layout, print, email, distribution"]
+        "cover, contents, back_page, footer, layout, print, email, distribution, words"]
 
 
 @pytest.mark.parametrize("text, message", [
