@@ -101,3 +101,49 @@ def test_us_letter_issue_is_on_letter_paper(built):
     with pikepdf.open(result.outputs["email"].path) as pdf:
         box = [float(v) for v in pdf.pages[1].trimbox]
     assert (round(box[2] - box[0]), round(box[3] - box[1])) == (612, 792)
+
+
+# What the outside check (tests/support/pdfcheck.py) finds in today's layout. The layout
+# work (issue 10) removes an entry when its repair lands; an issue not listed must stay clean.
+KNOWN_FINDINGS = {
+    ("briefs-boxes", "email"): "p2 stranded 'Dates for the winter'; p3, p4 (twice), p5 stray "
+                               "lines above a brief's headline; p4 stranded 'Two grants secured'",
+    ("briefs-boxes", "print"): "as the email edition, and blank Notes pages 6, 7",
+    ("many-photos", "email"): "p3 under-filled (41 %) before a new_page article; p5 stranded "
+                              "'The quayside market comes of age' (headline and deck only)",
+    ("many-photos", "print"): "as the email edition, and blank Notes page 7",
+    ("text-heavy", "print"): "blank Notes pages 6, 7",
+    ("letter-midpage", "print"): "blank Notes pages 5, 6, 7",
+    ("long-feature", "print"): "blank Notes pages 6, 7",
+    ("us-letter", "print"): "blank Notes pages 6, 7",
+}
+
+
+def _outside_check_cases():
+    for name in ISSUES:
+        for edition in ("email", "print"):
+            reason = KNOWN_FINDINGS.get((name, edition))
+            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+            yield pytest.param(name, edition, marks=marks, id=f"{name}-{edition}")
+
+
+@pytest.mark.parametrize(("name", "edition"), list(_outside_check_cases()))
+def test_corpus_issue_passes_the_outside_layout_check(name, edition, built):
+    pytest.importorskip("pdfplumber")
+    from .support.pdfcheck import check_pdf
+
+    findings = check_pdf(built(name).outputs[edition].path)
+    assert [str(f) for f in findings] == []
+
+
+@pytest.mark.parametrize("edition", [
+    "email",
+    pytest.param("print", marks=pytest.mark.xfail(strict=False,
+                                                  reason="blank Notes pages 9, 10, 11")),
+])
+def test_sample_issue_passes_the_outside_layout_check(edition, sample_result):
+    pytest.importorskip("pdfplumber")
+    from .support.pdfcheck import check_pdf
+
+    findings = check_pdf(sample_result.outputs[edition].path)
+    assert [str(f) for f in findings] == []

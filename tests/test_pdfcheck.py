@@ -1,0 +1,138 @@
+"""The outside layout check (tests/support/pdfcheck.py) on tiny PDFs made with WeasyPrint:
+each problem forced into a page is found, and a well-set document gives nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pdfplumber")
+
+from PIL import Image  # noqa: E402
+
+from .support.pdfcheck import check_pdf  # noqa: E402
+
+STYLE = """
+@page { size: A5; margin: 15mm 15mm 20mm; }
+body { font-family: 'DejaVu Serif'; font-size: 10pt; line-height: 13pt; margin: 0; }
+p { margin: 0 0 4pt; text-align: justify; }
+h1, h2 { font-family: 'DejaVu Sans'; font-weight: bold; margin: 6pt 0 4pt; }
+h1 { font-size: 24pt; line-height: 28pt; } h2 { font-size: 16pt; line-height: 19pt; }
+.page { break-before: page; }
+.cap { font-family: 'DejaVu Sans'; font-size: 7pt; line-height: 9pt; }
+"""
+SENTENCE = ("The committee met on a wet Tuesday and agreed, after a long discussion about "
+            "pipes and money, to publish every village's accounts at the market. ")
+
+
+def para(sentences: int = 4) -> str:
+    return f"<p>{SENTENCE * sentences}</p>"
+
+
+def text_lines(n: int) -> str:
+    """About n lines of body text (a sentence fills about 2.5 lines of A5), 4 to a paragraph."""
+    sentences = max(1, round(n / 2.5))
+    return "".join(para(min(4, sentences - i)) for i in range(0, sentences, 4))
+
+
+def write(tmp_path, body: str, name: str = "doc.pdf"):
+    from weasyprint import HTML
+
+    path = tmp_path / name
+    HTML(string=f"<html><head><style>{STYLE}</style></head><body>{body}</body></html>",
+         base_url=str(tmp_path)).write_pdf(path)
+    return path
+
+
+COVER = "<h1>The Quarterly</h1><p>Issue 1</p>"
+BACK = "<div class=page><h2>Contact us</h2>" + para(2) + "</div>"
+FULL_PAGE = text_lines(32)  # most of an A5 text area (37 lines)
+
+
+def kinds(findings, page=None):
+    return [f.kind for f in findings if page is None or f.page == page]
+
+
+def test_well_set_document_gives_nothing(tmp_path):
+    body = (COVER
+            + "<div class=page><h2>First article</h2>" + FULL_PAGE + "</div>"
+            + "<h2>Second article</h2>" + text_lines(30)
+            + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert findings == []
+
+
+def test_heading_forced_to_the_page_foot_is_found(tmp_path):
+    body = (COVER
+            + "<div class=page>" + text_lines(30)
+            + "<h2>Stranded headline</h2></div>"
+            + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    stranded = [f for f in findings if f.kind == "stranded-heading"]
+    assert [(f.page, "Stranded headline" in f.detail) for f in stranded] == [(2, True)]
+
+
+def test_stray_lines_above_a_new_headline_are_found(tmp_path):
+    body = (COVER
+            + "<div class=page>" + FULL_PAGE + "</div>"
+            + "<div class=page><p>The last two lines of the first article, cut off from it "
+              "by the page break, stand alone at the top of this page.</p>"
+            + "<h2>The next article</h2>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert "stray-lines" in kinds(findings, page=3)
+    assert "The next article" in next(f.detail for f in findings if f.kind == "stray-lines")
+
+
+def test_photo_alone_on_a_page_is_found(tmp_path):
+    Image.new("RGB", (800, 500), (90, 120, 160)).save(tmp_path / "photo.jpg")
+    body = (COVER
+            + "<div class=page>" + FULL_PAGE + "</div>"
+            + "<div class=page><img src='photo.jpg' style='width: 100%'>"
+              "<p class=cap>A photo whose article is a page away.</p></div>"
+            + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert "lone-photo" in kinds(findings, page=3)
+    assert kinds(findings, page=2) == [] and kinds(findings, page=4) == []
+
+
+def test_under_filled_inside_page_is_found(tmp_path):
+    body = (COVER
+            + "<div class=page><h2>A short article</h2>" + text_lines(12) + "</div>"
+            + "<div class=page><h2>A long one</h2>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert kinds(findings, page=2) == ["under-filled"]
+    assert kinds(findings, page=3) == []
+
+
+def test_blank_padding_page_is_found(tmp_path):
+    body = (COVER
+            + "<div class=page><h2>Article</h2>" + FULL_PAGE + "</div>"
+            + "<div class=page><h2>Notes</h2></div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert [(f.page, f.kind) for f in findings] == [(3, "blank-page")]
+
+
+def test_signature_ending_a_letter_mid_page_is_not_a_stranded_heading(tmp_path):
+    body = (COVER
+            + "<div class=page><h2>Dear friends</h2>" + text_lines(16)
+            + "<p style='font-family: DejaVu Sans; font-weight: bold'>A. Signatory</p>"
+              "<p style='font-size: 8.5pt'>Chair of the board</p></div>"
+            + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert "stranded-heading" not in kinds(findings)
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    from importlib import util
+    from pathlib import Path
+
+    spec = util.spec_from_file_location(
+        "pdfcheck_cli", Path(__file__).resolve().parents[1] / "scripts" / "pdfcheck.py")
+    cli = util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    good = write(tmp_path, COVER + "<div class=page>" + FULL_PAGE + "</div>" + BACK, "good.pdf")
+    bad = write(tmp_path, COVER + "<div class=page>" + FULL_PAGE + "</div>"
+                + "<div class=page><h2>Notes</h2></div>" + BACK, "bad.pdf")
+    assert cli.main([str(good)]) == 0
+    assert cli.main([str(good), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}: page 3: blank-page" in out and f"{good}: no layout findings" in out
