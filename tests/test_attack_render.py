@@ -385,7 +385,7 @@ def elements(text: str) -> Elements:
     return parser
 
 
-INLINE = {"em", "strong", "code", "a", "s", "br"}
+INLINE = {"em", "strong", "code", "a", "s", "br", "wbr"}
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
                max_size=60) | st.sampled_from(
     [ATTACHMENT, "<script>x</script>", "</p><div style='width:9m'>", "{{ 7*7 }}",

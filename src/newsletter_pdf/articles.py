@@ -203,7 +203,7 @@ def inline_renderer(language: str = "en", allow_html: bool = False):
                                   attribute_filter=keep_link, link_rel=None,
                                   url_schemes={"http", "https", "mailto"},
                                   strip_comments=True)
-        return Markup(html_text)
+        return Markup(breakable_addresses(html_text))
 
     return render
 
@@ -241,6 +241,58 @@ def read_articles(manifest: Manifest, problems: Problems,
     return top
 
 
+_LINK_TEXT = re.compile(r"(<a\b[^>]*>)([^<]+)(</a>)")
+_ADDRESS = re.compile(r"://|^www\.|@|^[\w-]+(\.[\w-]+)+/", re.I)
+
+
+def breakable_addresses(fragment: str) -> str:
+    """Web and email addresses shown as link text may break only after '/', '.', '@' or
+    '-', with no hyphen added: a ``<wbr>`` goes after each of those characters (the layout
+    turns hyphenation off inside links), so a reader copying the address from paper never
+    gets "www.ex-ample.org"."""
+    def soften(match: re.Match) -> str:
+        text = match[2]
+        if not _ADDRESS.search(text):
+            return match[0]
+        parts = re.split(r"(?<=[/.@-])(?=.)", text)
+        return match[1] + "<wbr>".join(parts) + match[3]
+    return _LINK_TEXT.sub(soften, fragment)
+
+
+_ATX_TITLE = re.compile(r"^ {0,3}#[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
+_SETEXT_RULE = re.compile(r"^ {0,3}=+[ \t]*$")
+
+
+def leading_title(body: str, title: str | None) -> tuple[str, str | None]:
+    """How authors write: an article that starts with ``# Its title`` (or the title
+    underlined with ``===``). That heading is the article's title when neither the manifest
+    nor the front matter gives one, and is never printed twice: it is taken out of the
+    body (its lines left blank, so line numbers stay right) when it is the title. A first
+    heading that differs from a given title stays in the text as a subhead."""
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return body, title
+    match = _ATX_TITLE.match(lines[first])
+    span = 1
+    if match is None and first + 1 < len(lines) and _SETEXT_RULE.match(lines[first + 1]) \
+            and not lines[first].startswith((" " * 4, "\t")):
+        heading, span = lines[first].strip(), 2
+    elif match is not None:
+        heading = match["text"].strip()
+    else:
+        return body, title
+
+    def same(a: str, b: str) -> bool:
+        return " ".join(re.sub(r"[*_`]", "", a).split()).casefold() == \
+            " ".join(re.sub(r"[*_`]", "", b).split()).casefold()
+
+    if title and not same(title, heading):
+        return body, title
+    lines[first:first + span] = [""] * span
+    return "\n".join(lines), title or heading
+
+
 def read_article(spec: ArticleSpec, index: int, md: MarkdownIt | None, problems: Problems, *,
                  allow_html: bool = False, root: Path | None = None,
                  language: str = "en") -> Article | None:
@@ -270,9 +322,10 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt | None, problems:
     explicit_dir = spec.dir or (fm.dir if fm else None)
     if md is None:
         md = markdown_parser(language)
+    title = spec.title or (fm.title if fm else None)
+    body, title = leading_title(body, title)
     blocks = render_blocks(md, body, body_line, path, problems, allow_html=allow_html,
                            root=root)
-    title = spec.title or (fm.title if fm else None)
     if not blocks:
         problems.error("the article has no text; write its body below the front matter "
                        "or remove it from the manifest", file=path, line=body_line)
@@ -430,7 +483,7 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
             line = (opener.map[0] if opener.map else 0) + first_line
             if allow_html:
                 rendered = sanitise_html(rendered, path, line, root, problems)
-            blocks.append(Block(rendered, tag, line, _plain(chunk)))
+            blocks.append(Block(breakable_addresses(rendered), tag, line, _plain(chunk)))
     return blocks
 
 

@@ -17,7 +17,14 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .articles import Article, inline_renderer, markdown_parser, read_text, render_blocks
+from .articles import (
+    Article,
+    breakable_addresses,
+    inline_renderer,
+    markdown_parser,
+    read_text,
+    render_blocks,
+)
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
 from .i18n import counter_style, issue_label, load_words
@@ -182,12 +189,12 @@ def contact_link(value: str) -> Markup:
     """A contact detail as a link: mailto:, https:// or tel: — or plain text."""
     text = escape(value)
     if EMAIL.match(value):
-        return Markup(f'<a href="mailto:{text}">{text}</a>')
+        return Markup(breakable_addresses(f'<a href="mailto:{text}">{text}</a>'))
     if PHONE.match(value):
         return Markup(f'<a href="tel:{escape(re.sub(r"[^+0-9]", "", value))}">{text}</a>')
     if WEB.match(value):
         href = value if value.lower().startswith("http") else f"https://{value}"
-        return Markup(f'<a href="{escape(href)}">{text}</a>')
+        return Markup(breakable_addresses(f'<a href="{escape(href)}">{text}</a>'))
     return Markup(text)
 
 
