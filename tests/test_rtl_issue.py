@@ -115,3 +115,30 @@ def test_words_overridden_by_the_issue(tmp_path: Path) -> None:
     assert '<h2 class="contents-title">محتويات العدد</h2>' in html
     assert "arabic-indic" not in html
     assert "المجلد 5 · العدد 1 · كانون الثاني – آذار 2011" in html
+
+
+def test_message_in_arabic(built, tmp_path: Path) -> None:
+    import email
+    import email.policy
+
+    from click.testing import CliRunner
+
+    from newsletter_pdf.cli import main
+
+    out = built["email"].path.parent
+    result = CliRunner().invoke(main, [
+        "send", str(ARABIC_ISSUE), "--to", str(ARABIC_ISSUE / "recipients.example.csv"),
+        "-o", str(out), "--no-rebuild", "--dry-run", str(tmp_path / "eml")],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [eml] = (tmp_path / "eml").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert msg["Subject"] == ("نشرة المنظمة الدولية للهجرة في العراق · المجلد 5 · العدد 1 · "
+                              "كانون الثاني – آذار 2011")
+    text = msg.get_body(("plain",)).get_content()
+    assert text.startswith("مرحباً أميرة حسن،\n")
+    assert "مع أطيب التحيات،" in text and "Dear" not in text
+    html = msg.get_body(("html",)).get_content()
+    assert '<html lang="ar" dir="rtl">' in html
+    [attachment] = msg.iter_attachments()
+    assert attachment.get_filename().startswith("نشرة المنظمة الدولية للهجرة في العراق - المجلد 5")

@@ -27,7 +27,7 @@ from .articles import (
 )
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
-from .i18n import counter_style, issue_label, load_words
+from .i18n import counter_style, issue_label, load_words, period
 from .language import direction, hyphenates, joined_script
 from .layouts import Layout
 from .manifest import Manifest, Photo
@@ -117,7 +117,8 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
             ("no-hyphens", not hyphenates(manifest.issue.language)),
             ("joined-script", joined_script(manifest.issue.language))) if on),
         "doc_title": f"{manifest.newsletter.title} — {label}",
-        "subject": f"{manifest.newsletter.title}, {manifest.issue.period}",
+        "subject": f"{manifest.newsletter.title}, {period(manifest, words)}",
+        "period": period(manifest, words),
         "generator": f"newsletter-pdf {__version__}",
         "date": _timestamp(manifest),
         "articles": views, "cover": cover, "contents": contents,

@@ -18,6 +18,8 @@ from .language import primary
 #: Every key a table may have; a value other than a string (or 12 months) is refused.
 KEYS = {"volume", "issue", "in_this_issue", "notes", "contact_us",
         "about_contact", "cover", "months", "digits"}
+ENGLISH_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December"]
 DIGITS = {"western": "decimal", "arabic-indic": "arabic-indic", "persian": "persian"}
 
 
@@ -68,6 +70,13 @@ def _valid(table: dict, path: Path | None, problems: Problems, key_prefix: str =
     return good
 
 
+def localised_folders(folders: list[Path], tag: str) -> list[Path]:
+    """Each folder's language subfolders first: ``email/ar-IQ/``, ``email/ar/``, ``email/``
+    (the message templates are whole sentences, translated per language)."""
+    names = list(dict.fromkeys([tag, primary(tag)]))
+    return [sub for folder in folders for sub in (*(folder / n for n in names), folder)]
+
+
 def issue_label(manifest, words: dict) -> str:
     """'Volume 5 · Issue 1 · January – March 2011', in the issue's language."""
     parts = []
@@ -75,8 +84,20 @@ def issue_label(manifest, words: dict) -> str:
         parts.append(words.get("volume", "Volume {n}").replace("{n}", str(manifest.issue.volume)))
     if manifest.issue.number is not None:
         parts.append(words.get("issue", "Issue {n}").replace("{n}", str(manifest.issue.number)))
-    parts.append(manifest.issue.period)
+    parts.append(period(manifest, words))
     return " · ".join(parts)
+
+
+def quarter_period(date, months: list[str]) -> str:
+    """'January – March 2011': the quarter holding ``date``."""
+    first = (date.month - 1) // 3 * 3
+    return f"{months[first]} – {months[first + 2]} {date.year}"
+
+
+def period(manifest, words: dict) -> str:
+    """The period the issue covers: as written, or its date's quarter in its language."""
+    return manifest.issue.period or quarter_period(manifest.issue.date,
+                                                   words.get("months") or ENGLISH_MONTHS)
 
 
 def counter_style(words: dict) -> str:

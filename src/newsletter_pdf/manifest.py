@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from .errors import Problems, UsageError
+from .i18n import ENGLISH_MONTHS, quarter_period
 from .language import LANG_TAG
 from .schema import FileRef, Reader, Where, compose_yaml, field
 
@@ -57,7 +58,8 @@ class IssueInfo:
     """This issue: numbering, date, language and paper."""
 
     date: dt.date = field("publication date, YYYY-MM-DD", required=True)
-    period: str = field("period covered, e.g. 'January – March 2011'", required=True)
+    period: str = field("period covered, e.g. 'January – March 2011' (default: the date's "
+                        "quarter, with the layout's month names for the issue's language)")
     number: int | None = field("issue number")
     volume: int | None = field("volume number")
     language: str = field("BCP 47 language tag: drives hyphenation, direction, the fixed "
@@ -300,7 +302,7 @@ class Manifest:
             parts.append(f"Volume {self.issue.volume}")
         if self.issue.number is not None:
             parts.append(f"Issue {self.issue.number}")
-        parts.append(self.issue.period)
+        parts.append(self.issue.period or quarter_period(self.issue.date, ENGLISH_MONTHS))
         return " · ".join(parts)
 
     @property

@@ -17,7 +17,9 @@ from pathlib import Path
 import click
 
 from .errors import NewsletterError, Problem, Problems, UsageError, ValidationError, display_path
+from .i18n import issue_label, load_words, localised_folders, period
 from .journal import Journal, journal_path
+from .language import direction
 from .mail import (
     HeaderValueError,
     MessageFactory,
@@ -133,7 +135,8 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
             click.echo("Nothing was sent. Fix the recipient list, or rerun with --skip-invalid "
                        "to leave those rows out.", err=True)
         raise ValidationError(problems.items)
-    folders = [manifest.folder / "email", *(d / "email" for d in layout.chain)]
+    folders = localised_folders([manifest.folder / "email",
+                                 *(d / "email" for d in layout.chain)], manifest.issue.language)
     templates = Templates(folders, subject_override=dist.subject or None)
     sender = Sender(from_address=check_address(dist.from_address)[0],
                     from_name=dist.from_name or "", reply_to=dist.reply_to or "",
@@ -142,6 +145,17 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     return Prepared(manifest, dist, recipients, layout, templates, sender, out,
                     problems.warnings, password)
+
+
+def local_words(prep: Prepared) -> dict:
+    """The layout's fixed words in the issue's language."""
+    m = prep.manifest
+    return load_words(prep.layout, m.issue.language, m.words, Problems(), m.path)
+
+
+def local_label(prep: Prepared) -> str:
+    """The issue line in the issue's language (the layout's word table)."""
+    return issue_label(prep.manifest, local_words(prep))
 
 
 def template_context(prep: Prepared, filename: str, size: int) -> dict:
@@ -155,8 +169,10 @@ def template_context(prep: Prepared, filename: str, size: int) -> dict:
     return dict(
         newsletter=m.newsletter.title, organisation=m.newsletter.organisation,
         tagline=m.newsletter.tagline or "", url=m.newsletter.url or "",
-        period=m.issue.period, issue_label=m.issue_label, issue_number=m.issue.number,
+        period=period(m, local_words(prep)), issue_label=local_label(prep),
+        issue_number=m.issue.number,
         issue_date=m.issue.date.isoformat(), language=m.issue.language or "en",
+        dir=direction(m.issue.language, m.issue.dir),
         attachment=filename, attachment_size=human_size(size),
         from_name=d.from_name or "", from_address=d.from_address,
         unsubscribe_url=d.unsubscribe_url or "",
@@ -294,7 +310,7 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
                               "sent:\n  " + "\n  ".join(failures))
     data = pdf.read_bytes()
     sha = sha256_file(pdf)
-    filename = attachment_name(manifest.newsletter.title, manifest.issue_label)
+    filename = attachment_name(manifest.newsletter.title, local_label(prep))
     factory = MessageFactory(templates=prep.templates, sender=prep.sender, pdf=data,
                              filename=filename, distribution=sha,
                              context=template_context(prep, filename, size))
