@@ -72,7 +72,7 @@ def test_breakable_addresses_leaves_plain_link_text_alone():
     assert breakable_addresses('<a href="https://e.org">our report</a>') == \
         '<a href="https://e.org">our report</a>'
     assert breakable_addresses('<a href="mailto:a@b.org">a@b.org</a>') == \
-        '<a href="mailto:a@b.org">a@<wbr>b.<wbr>org</a>'
+        '<a href="mailto:a@b.org" dir="ltr">a@<wbr>b.<wbr>org</a>'
 
 
 def test_the_postal_address_keeps_its_lines(make_issue, tmp_path):

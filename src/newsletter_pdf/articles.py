@@ -249,13 +249,16 @@ def breakable_addresses(fragment: str) -> str:
     """Web and email addresses shown as link text may break only after '/', '.', '@' or
     '-', with no hyphen added: a ``<wbr>`` goes after each of those characters (the layout
     turns hyphenation off inside links), so a reader copying the address from paper never
-    gets "www.ex-ample.org"."""
+    gets "www.ex-ample.org". An address reads left to right whatever the text around it:
+    the link says ``dir="ltr"`` (isolated by the layout), so in Arabic text its pieces
+    are not reordered right to left."""
     def soften(match: re.Match) -> str:
         text = match[2]
         if not _ADDRESS.search(text):
             return match[0]
         parts = re.split(r"(?<=[/.@-])(?=.)", text)
-        return match[1] + "<wbr>".join(parts) + match[3]
+        opening = match[1] if " dir=" in match[1] else match[1][:-1] + ' dir="ltr">'
+        return opening + "<wbr>".join(parts) + match[3]
     return _LINK_TEXT.sub(soften, fragment)
 
 
