@@ -20,7 +20,7 @@ common size in the document; a *heading* is a line set wholly in a bold, upright
 least 95 % of the body size; a *headline* is a heading at least 10 % larger than the body
 (article and box titles, not subheads), an *article headline* at least 30 % larger (not a
 box title inside an article). Body lines are those within ±15 % of the
-body size. Page 1 is taken as the cover and the last page as the back page.
+body size and not wholly bold. Page 1 is taken as the cover and the last page as the back page.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ class _Doc:
         return self.is_heading(ln) and ln.size >= 1.3 * self.body
 
     def is_body(self, ln: Line) -> bool:
-        return not self.is_heading(ln) and 0.85 * self.body <= ln.size <= 1.15 * self.body
+        # a line wholly in bold is a label (a kicker, a table head), not running text
+        return not ln.bold and 0.85 * self.body <= ln.size <= 1.15 * self.body
 
     def columns(self) -> list[tuple[float, float]]:
         x0, _, x1, _ = self.area
@@ -214,6 +215,8 @@ def _stranded(doc: _Doc, number: int) -> list[Finding]:
         bottom = block[-1].bottom
         below = [ln for ln in lines if ln.top >= bottom - 1 and ln not in block
                  and _overlaps(x0, x1, ln.x0, ln.x1)]
+        if below and doc.is_heading(below[0]) and below[0].top - bottom < 2 * doc.body:
+            continue  # a kicker over its headline: the head is judged by its last heading
         count = deck = 0
         for ln in below:
             if doc.is_heading(ln):
