@@ -112,7 +112,9 @@ KNOWN_FINDINGS = {
     ("many-photos", "email"): "p3 under-filled (41 %) before a new_page article; p5 stranded "
                               "'The quayside market comes of age' (headline and deck only)",
     ("many-photos", "print"): "as the email edition, and blank Notes page 7",
-    ("text-heavy", "print"): "blank Notes pages 6, 7",
+    ("text-heavy", "email"): "p3 under-filled (8 %): the letter's closing and signature "
+                             "pushed alone onto a page since the contents went on page 2",
+    ("text-heavy", "print"): "as the email edition, and a blank Notes page 7",
     ("letter-midpage", "print"): "blank Notes pages 5, 6, 7",
     ("long-feature", "print"): "blank Notes pages 6, 7",
     ("us-letter", "print"): "blank Notes pages 6, 7",

@@ -138,10 +138,12 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert f"{bad}: page 3: blank-page" in out and f"{good}: no layout findings" in out
 
 
-def test_kicker_above_a_headline_at_a_page_top_is_not_stray_lines(tmp_path):
+def test_contents_and_kicker_above_a_headline_at_a_page_top_are_not_stray_lines(tmp_path):
     kicker = "<p style='font-family: DejaVu Sans; font-weight: bold; font-size: 9.5pt'>IN BRIEF</p>"
     body = (COVER
             + "<div class=page>" + FULL_PAGE + "</div>"
-            + "<div class=page>" + kicker + "<h2>A brief</h2>" + FULL_PAGE + "</div>" + BACK)
+            + "<div class=page><p>In this issue ........................ 2</p>"
+              "<p>About us ........................ 4</p>"
+            + kicker + "<h2>A brief</h2>" + text_lines(26) + "</div>" + BACK)
     findings = check_pdf(write(tmp_path, body))
     assert findings == []

@@ -19,8 +19,9 @@ footer, page numbers, slug) are furniture and ignored. The body text size is the
 common size in the document; a *heading* is a line set wholly in a bold, upright face at
 least 95 % of the body size; a *headline* is a heading at least 10 % larger than the body
 (article and box titles, not subheads), an *article headline* at least 30 % larger (not a
-box title inside an article). Body lines are those within ±15 % of the
-body size and not wholly bold. Page 1 is taken as the cover and the last page as the back page.
+box title inside an article). Body lines are those within ±15 % of the body size, not
+wholly bold and without dot leaders (contents entries). Page 1 is taken as the cover and the
+last page as the back page.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 
 BOLD = re.compile(r"bold|black|heavy|semibold|demibold|extrabold", re.I)
 ITALIC = re.compile(r"italic|oblique", re.I)
+LEADER = re.compile(r"(\.\s?){5,}|…{3,}")
 WORD_GAP = 12.0  # pt: wider than a justified word space, narrower than a column gutter
 
 
@@ -173,8 +175,10 @@ class _Doc:
         return self.is_heading(ln) and ln.size >= 1.3 * self.body
 
     def is_body(self, ln: Line) -> bool:
-        # a line wholly in bold is a label (a kicker, a table head), not running text
-        return not ln.bold and 0.85 * self.body <= ln.size <= 1.15 * self.body
+        # a line wholly in bold is a label (a kicker, a table head), a line with dot leaders
+        # a contents entry: neither is running text
+        return (not ln.bold and not LEADER.search(ln.text)
+                and 0.85 * self.body <= ln.size <= 1.15 * self.body)
 
     def columns(self) -> list[tuple[float, float]]:
         x0, _, x1, _ = self.area
