@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 demo: $(STAMP)     ## build the sample issue into build/2011-q1/
 	$(BIN)/newsletter build $(ISSUE)
 
-test: $(STAMP)     ## the whole test suite
-	$(BIN)/pytest -q
+test: $(STAMP)     ## the whole test suite (the browser test must run, not skip)
+	sh scripts/test-deps.sh
+	NEWSLETTER_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 lint: $(STAMP)     ## ruff, configured in pyproject.toml
 	$(BIN)/ruff check src tests scripts

@@ -39,7 +39,8 @@ class Checked:
 
 @dataclass
 class Built:
-    """One written PDF and what the user should know about it."""
+    """One written edition (a PDF, or the web folder's index) and what the user should
+    know about it (``size``: the file, or the web page's weight)."""
 
     edition: str
     path: Path
@@ -49,6 +50,7 @@ class Built:
     padded: list[int] = field(default_factory=list)  # page numbers of added pages
     preflight: object | None = None  # preflight.Report
     sources: dict = field(default_factory=dict)  # placed (w, h) px -> source photo
+    files: int = 0  # a folder edition (web): how many files it holds
 
 
 @dataclass
@@ -148,49 +150,53 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
-    # The padding edition's photos (print: CMYK, 300 ppi, the slowest preparation) are
-    # prepared on the other core while the reference is prepared, fingerprinted, rendered.
-    print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
-                                              problems)) if padder else None
-    memo_key = _memo_key(manifest, checked, out, problems)
-    memo = _read_memo(out).get(memo_key)
     results: dict[str, tuple] = {}
-    if memo:
-        # Seen this content before: the copyfit level and page count are known, so the
-        # editions are independent — render them side by side (one core each).
-        results = _render_parallel(manifest, checked, out, editions, problems, allow_remote,
-                                   memo["fit"], memo["pages"], padder, print_prep)
-        if any(rendered.pages - padding != memo["pages"]
-               for rendered, padding, _ in results.values()):
-            results = {}  # the memo was wrong (should not happen): do it step by step
-    if not results and print_prep is not None and reference.name in editions:
-        # An edit since the last build: the page count and copyfit level usually stay as
-        # they were, so render the print edition on that guess beside the email edition,
-        # and keep it only if the email edition confirms the guess.
-        results, fit = _render_on_guess(manifest, checked, out, problems, allow_remote,
-                                        _latest_memo(out), print_prep, reference, padder)
-        if results:
-            _write_memo(out, memo_key, {"fit": fit,
-                                        "pages": results[reference.name][0].pages})
-    if not results:
-        t0 = time.perf_counter()
-        rendered, fit = _fitted(manifest, checked, out, reference.name, problems,
-                                allow_remote)
-        page_count = rendered.pages
-        if reference.name in editions:
-            results[reference.name] = (rendered, 0, time.perf_counter() - t0)
-        if print_prep is not None:
+    pdf_names = [k.name for k in kinds if k.is_pdf]
+    if pdf_names:
+        # The padding edition's photos (print: CMYK, 300 ppi, the slowest preparation) are
+        # prepared on the other core while the reference is prepared, fingerprinted, rendered.
+        print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
+                                                  problems)) if padder else None
+        memo_key = _memo_key(manifest, checked, out, problems)
+        memo = _read_memo(out).get(memo_key)
+        if memo:
+            # Seen this content before: the copyfit level and page count are known, so the
+            # editions are independent — render them side by side (one core each).
+            results = _render_parallel(manifest, checked, out, pdf_names, problems, allow_remote,
+                                       memo["fit"], memo["pages"], padder, print_prep)
+            if any(rendered.pages - padding != memo["pages"]
+                   for rendered, padding, _ in results.values()):
+                results = {}  # the memo was wrong (should not happen): do it step by step
+        if not results and print_prep is not None and reference.name in pdf_names:
+            # An edit since the last build: the page count and copyfit level usually stay as
+            # they were, so render the print edition on that guess beside the email edition,
+            # and keep it only if the email edition confirms the guess.
+            results, fit = _render_on_guess(manifest, checked, out, problems, allow_remote,
+                                            _latest_memo(out), print_prep, reference, padder)
+            if results:
+                _write_memo(out, memo_key, {"fit": fit,
+                                            "pages": results[reference.name][0].pages})
+        if not results:
             t0 = time.perf_counter()
-            padding = padder.padding(page_count, manifest)
-            edition = print_prep()
-            edition.padding_pages = padding
-            edition.extra_css += "\n" + fit
-            rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
-                               edition)
-            results[padder.name] = (rendered, padding, time.perf_counter() - t0)
-        _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
+            rendered, fit = _fitted(manifest, checked, out, reference.name, problems,
+                                    allow_remote)
+            page_count = rendered.pages
+            if reference.name in pdf_names:
+                results[reference.name] = (rendered, 0, time.perf_counter() - t0)
+            if print_prep is not None:
+                t0 = time.perf_counter()
+                padding = padder.padding(page_count, manifest)
+                edition = print_prep()
+                edition.padding_pages = padding
+                edition.extra_css += "\n" + fit
+                rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
+                                   edition)
+                results[padder.name] = (rendered, padding, time.perf_counter() - t0)
+            _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
     for kind in kinds:
         name = kind.name
+        if not kind.is_pdf:
+            continue
         rendered, padding, seconds = results[name]
         path = out / kind.output_name(manifest)
         back = 1 if manifest.back_page else 0
@@ -208,6 +214,21 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             with reporter.stage(f"preflight ({built.edition})"):
                 built.preflight = REGISTRY[built.edition].preflight(built.path, manifest)
         outputs[built.edition] = built
+    for kind in kinds:
+        if kind.is_pdf:
+            continue
+        # Built after the PDFs, which it links to (those of this build, else earlier ones).
+        t0 = time.perf_counter()
+        pdfs = {n: outputs[n].path if n in outputs else out / REGISTRY[n].output_name(manifest)
+                for n in REGISTRY if REGISTRY[n].is_pdf}
+        with reporter.stage(f"write ({kind.name})"):
+            site = kind.build(checked, out, problems, pdfs)
+        built = Built(kind.name, site.index, 0, site.page_weight, time.perf_counter() - t0)
+        built.files = len(site.files)
+        if preflight:
+            with reporter.stage(f"preflight ({kind.name})"):
+                built.preflight = kind.preflight(site.index, manifest)
+        outputs[kind.name] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
         if built.preflight is not None:

@@ -114,8 +114,9 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
         if built.preflight is not None:
             verdict = ", preflight " + ("passed" if built.preflight.ok else
                                         f"FAILED ({'; '.join(built.preflight.failures)})")
-        click.echo(f"{display_path(built.path)}: {built.edition} edition, {built.pages} pages, "
-                   f"{built.size / 1_048_576:.1f} MB, {built.seconds:.1f} s{verdict}")
+        extent = f"{built.files} files, page weight" if built.files else f"{built.pages} pages,"
+        click.echo(f"{display_path(built.path)}: {built.edition} edition, {extent} "
+                   f"{built.size / 1_048_576:.2f} MB, {built.seconds:.1f} s{verdict}")
         if built.padded:
             click.echo(f"  pages {', '.join(map(str, built.padded))} added as Notes pages "
                        f"to reach a multiple of 4 (the back page stays last)")

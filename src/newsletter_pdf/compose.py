@@ -66,6 +66,14 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
                  problems: Problems, edition: Edition | None = None,
                  allow_html: bool = False) -> str:
     """Render the whole issue to one HTML string with the layout's templates."""
+    context = issue_context(manifest, articles, layout, problems, edition, allow_html)
+    return render_template(layout, "issue.html", context)
+
+
+def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
+                  problems: Problems, edition: Edition | None = None,
+                  allow_html: bool = False) -> dict:
+    """What the layout's templates see: every field escaped or rendered as safe Markdown."""
     edition = edition or Edition()
     md = markdown_parser(manifest.issue.language)
     inline = inline_renderer(manifest.issue.language, allow_html)
@@ -132,10 +140,16 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
         "edition": edition, "options": layout.options,
         "padding_pages": edition.padding_pages,
     }
-    env = layout.jinja_env()
+    return context
+
+
+def render_template(layout: Layout, name: str, context: dict,
+                    folder: str = "templates") -> str:
+    """Render one of the layout's templates (sandboxed, autoescaped) with ``context``."""
+    env = layout.jinja_env(folder)
     env.filters["contact_link"] = contact_link
     try:
-        return env.get_template("issue.html").render(**context)
+        return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or exc.name}:{exc.lineno}: template error: "
                           f"{exc.message}; fix the layout's template") from exc

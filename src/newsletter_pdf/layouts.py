@@ -68,10 +68,12 @@ class Layout:
         return [issue_dir / "fonts", *(folder / "fonts" for folder in self.chain),
                 data_dir("fonts")]
 
-    def jinja_env(self) -> jinja2.Environment:
-        """Templates of the chain; ``!<name>/x.html`` names one layout's own template."""
-        loaders = [ConfinedLoader([d / "templates" for d in self.chain])]
-        prefixes = {f"!{d.name}": ConfinedLoader([d / "templates"]) for d in self.chain}
+    def jinja_env(self, folder: str = "templates") -> jinja2.Environment:
+        """Templates of the chain; ``!<name>/x.html`` names one layout's own template.
+
+        ``folder``: ``templates`` (the PDF editions) or ``web`` (the web edition)."""
+        loaders = [ConfinedLoader([d / folder for d in self.chain])]
+        prefixes = {f"!{d.name}": ConfinedLoader([d / folder]) for d in self.chain}
         # Sandboxed, confined and bounded: an issue's own templates are input too, and must
         # not run code, read files outside their folder or build gigabyte strings.
         env = BoundedSandbox(

@@ -17,6 +17,7 @@ from .email import EDITION as EMAIL
 from .email import email_settings  # noqa: F401
 from .print import DEFAULT_PROFILE, press_profile, print_settings  # noqa: F401
 from .print import EDITION as PRINT
+from .web import EDITION as WEB
 
 if TYPE_CHECKING:
     from ..compose import Edition
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ..manifest import Manifest
 
 #: Every edition by name, in the order ``all`` lists them.
-REGISTRY: dict[str, PdfEdition] = {e.name: e for e in (PRINT, EMAIL)}
+REGISTRY: dict[str, PdfEdition] = {e.name: e for e in (PRINT, EMAIL, WEB)}
 EDITIONS: tuple[str, ...] = tuple(REGISTRY)
 #: The editions that are one PDF file (``preflight --for`` judges a PDF for one of them).
 PDF_EDITIONS: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.is_pdf)

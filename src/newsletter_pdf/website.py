@@ -1,0 +1,281 @@
+"""Stage 7 — the web edition: one self-contained folder, ``index.html`` plus its assets.
+
+Everything the page loads is in the folder (photos, fonts, CSS): it opens from disk or any
+static host and sends no request to another host. Photos come from the same image
+pipeline as the PDFs, at two widths, as WebP with a JPEG fallback; the layout's fonts are
+subset to the characters the issue uses and written as WOFF2. The folder is written
+beside the old one and swapped in at the end, so a failed build leaves the last good one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .compose import Edition, brand_colours, issue_context, render_template
+from .errors import Problems, RenderError
+from .fonts import font_families_css, font_files
+from .imageprep import Target, cache_dir_for, prepare_image
+from .images import image_references
+from .layouts import Layout
+from .manifest import Manifest
+
+#: Pixel widths each photo is offered at (srcset); the cover gets a wider one.
+WIDTHS = {"photo": (480, 960), "cover": (800, 1600)}
+JPEG_QUALITY = 72
+WEBP_QUALITY = 70
+CSS_PX_PER_INCH = 96
+FOLDER = "web"
+
+
+@dataclass
+class WebImage:
+    """One photo as the page offers it."""
+
+    jpeg: list[tuple[str, int]]  # (relative URL, pixel width), narrow first
+    webp: list[tuple[str, int]]
+    width: int  # of the widest, for the img's width/height (no layout shift)
+    height: int
+
+    @property
+    def src(self) -> str:
+        return self.jpeg[-1][0]
+
+    def srcset(self, kind: str) -> str:
+        return ", ".join(f"{url} {w}w" for url, w in getattr(self, kind))
+
+
+@dataclass
+class WebBuild:
+    """What was written."""
+
+    folder: Path
+    index: Path
+    files: list[Path] = field(default_factory=list)
+    page_weight: int = 0  # bytes a reader downloads: the page, its CSS, fonts, images
+
+
+def build_web(manifest: Manifest, articles, layout: Layout, out_dir: Path,
+              problems: Problems, pdfs: dict[str, Path], allow_html: bool = False) -> WebBuild:
+    """Write ``out_dir/web/`` (index.html, style.css, img/, fonts/, the PDFs)."""
+    target = out_dir / FOLDER
+    staging = out_dir / f".{FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "img").mkdir(parents=True)
+    (staging / "fonts").mkdir()
+    try:
+        images, urls = _photos(manifest, layout, out_dir, staging)
+        edition = Edition(name="web", image_urls=urls)
+        context = issue_context(manifest, articles, layout, problems, edition, allow_html)
+        _shift_headings(context["articles"])
+        links = {}
+        for name, pdf in pdfs.items():
+            if pdf.is_file():
+                shutil.copyfile(pdf, staging / pdf.name)
+                links[name] = pdf.name
+        context.update({
+            "images": images, "pdfs": links, "stylesheet": "style.css",
+            "head_css": Markup(""),  # the page's own, below; never the PDF's @page rules
+            "directions": _directions(manifest, articles),
+            "dir": _direction(manifest.issue.language),
+            "cover_image": images.get(urls.get(str(manifest.cover.image))) if manifest.cover
+            else None,
+            "description": _description(manifest, articles),
+        })
+        html = render_template(layout, "index.html", context, folder=FOLDER)
+        fonts_css = _fonts(manifest, layout, staging, _text_of(html))
+        colours = " ".join(f"--brand-{k}: {v};"
+                           for k, v in brand_colours(manifest, layout).items())
+        head = f"{fonts_css}\n:root {{ {colours} {font_families_css(layout)} }}"
+        html = html.replace("/*HEAD-CSS*/", head.replace("</", "<\\/"))
+        css = [p.read_text(encoding="utf-8") for p in _stylesheets(layout)]
+        (staging / "style.css").write_text("\n".join(css), encoding="utf-8")
+        (staging / "index.html").write_text(html, encoding="utf-8")
+        _swap(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    built = WebBuild(target, target / "index.html", files)
+    built.page_weight = page_weight(target)
+    return built
+
+
+def page_weight(folder: Path) -> int:
+    """Bytes a reader downloads for ``folder/index.html``: the page, its stylesheet, its
+    fonts and, for each photo, the largest variant a browser may choose (WebP)."""
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    total = len(html.encode())
+    seen = set()
+    for ref in re.findall(r'(?:href|src)="([^"#?]+)"', html):
+        if ref.endswith(".pdf") or "://" in ref or ref.startswith(("mailto:", "tel:")):
+            continue
+        seen.add(ref)
+    for srcset in re.findall(r'<source[^>]*srcset="([^"]+)"', html):
+        seen.add(srcset.split(",")[-1].split()[0])  # the widest WebP
+    # A browser takes the WebP of a <picture>, not its JPEG fallback.
+    seen = {ref for ref in seen
+            if not (ref.endswith(".jpg") and ref[:-4] + ".webp" in html)}
+    for ref in seen:
+        path = folder / ref
+        if path.is_file():
+            total += path.stat().st_size
+    for font in (folder / "fonts").glob("*.woff2"):
+        total += font.stat().st_size
+    return total
+
+
+def _stylesheets(layout: Layout) -> list[Path]:
+    found = layout.find("web/web.css")
+    if found is None:
+        raise RenderError(f"layout {layout.name!r} has no web/web.css; add one (or extend "
+                          "the built-in newsletter layout)")
+    return [found]
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Replace ``target`` with ``staging`` (the old folder goes only once the new is in)."""
+    old = target.with_name(f".{target.name}.old.{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _photos(manifest: Manifest, layout: Layout, out_dir: Path,
+            staging: Path) -> tuple[dict[str, WebImage], dict[str, str]]:
+    """Prepare every photo at its web widths; (images by URL, URL by source path)."""
+    from PIL import Image
+
+    cache = cache_dir_for(out_dir)
+    images: dict[str, WebImage] = {}
+    urls: dict[str, str] = {}
+    for path, key, _ in image_references(manifest):
+        if str(path) in urls:
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        if path.suffix.lower() == ".svg":  # a logo: vector, placed as it is
+            url = f"img/{digest}.svg"
+            shutil.copyfile(path, staging / url)
+            urls[str(path)] = url
+            continue
+        jpeg, webp = [], []
+        size = (0, 0)
+        for px in WIDTHS["cover" if key == "cover.image" else "photo"]:
+            target = Target("web", px * 25.4 / CSS_PX_PER_INCH, CSS_PX_PER_INCH,
+                            CSS_PX_PER_INCH, JPEG_QUALITY)
+            prepared = prepare_image(path, target, cache)
+            if jpeg and prepared.width <= jpeg[-1][1]:
+                continue  # the original is not wider than the narrow variant
+            suffix = prepared.path.suffix
+            url = f"img/{digest}-{prepared.width}{suffix}"
+            shutil.copyfile(prepared.path, staging / url)
+            jpeg.append((url, prepared.width))
+            with Image.open(prepared.path) as im:
+                out = io.BytesIO()
+                im.save(out, "WEBP", quality=WEBP_QUALITY, method=6)
+                size = im.size
+            webp_url = f"img/{digest}-{prepared.width}.webp"
+            (staging / webp_url).write_bytes(out.getvalue())
+            webp.append((webp_url, prepared.width))
+        url = jpeg[-1][0]
+        urls[str(path)] = url
+        images[url] = WebImage(jpeg, webp, *size)
+    return images, urls
+
+
+def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str) -> str:
+    """Subset each of the layout's faces to the issue's characters, as WOFF2 files."""
+    import logging
+
+    from fontTools import subset
+
+    # fontTools reports each table it drops (Graphite's Silt…) on the terminal: not news.
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)} | set("‘’“”–—…·•€£")
+    rules = []
+    for face in font_files(manifest, layout):
+        if face.path is None:
+            continue
+        name = f"fonts/{face.path.stem}.woff2"
+        options = subset.Options()
+        options.flavor = "woff2"
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        font = subset.load_font(str(face.path), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(chars)))
+        subsetter.subset(font)
+        subset.save_font(font, str(staging / name), options)
+        rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{name}") '
+                     f'format("woff2"); font-weight: {face.weight}; font-style: '
+                     f"{face.style}; font-display: swap; }}")
+        licence = face.path.parent / "OFL.txt"
+        if licence.is_file():
+            shutil.copyfile(licence, staging / "fonts" / f"{face.path.parent.name}-OFL.txt")
+    return "\n".join(rules)
+
+
+def _shift_headings(articles: list[dict]) -> None:
+    """An article's own headings one level down: on the page its title is an h2 (the
+    newsletter's name is the one h1), so its sections are h3 and below."""
+    def shift(html):
+        return Markup(re.sub(r"<(/?)h([2-5])\b", lambda m: f"<{m[1]}h{int(m[2]) + 1}",
+                             str(html)))
+
+    for article in articles:
+        for item in article["flow"]:
+            if item.html is not None:
+                item.html = shift(item.html)
+            if item.box:
+                for inner in item.box.get("flow", []):
+                    if inner.html is not None:
+                        inner.html = shift(inner.html)
+
+
+def _text_of(html: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur",
+                 "yi"}
+
+
+def _direction(language: str | None) -> str:
+    """``rtl`` for a right-to-left language (BCP 47 primary subtag), else ``ltr``."""
+    primary = (language or "").split("-")[0].lower()
+    return "rtl" if primary in RTL_LANGUAGES else "ltr"
+
+
+def _directions(manifest: Manifest, articles) -> dict[str, dict]:
+    """Each article's language and direction: its own (``language``/``lang``, ``dir``)
+    where it has them, else the issue's."""
+    issue = manifest.issue.language
+    out = {}
+    for article in articles:
+        lang = getattr(article, "language", None) or getattr(article, "lang", None) or issue
+        direction = getattr(article, "dir", None) or getattr(article, "direction", None) \
+            or _direction(lang)
+        out[f"art-{article.id}"] = {"lang": lang, "dir": direction,
+                                    "own": lang != issue}
+    return out
+
+
+def _description(manifest: Manifest, articles) -> str:
+    """A sentence for link previews: the first teaser or deck, else the tagline."""
+    if manifest.cover and manifest.cover.teasers and manifest.cover.teasers[0].text:
+        return manifest.cover.teasers[0].text
+    for article in articles:
+        if article.deck:
+            return article.deck
+    return manifest.newsletter.tagline or manifest.issue.period

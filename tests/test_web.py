@@ -1,0 +1,170 @@
+"""The web edition: a self-contained, accessible folder built from the same manifest."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from newsletter_pdf.build import build_issue
+from newsletter_pdf.webcheck import site_refs
+
+
+class Page(HTMLParser):
+    """Elements of the page by tag, with their attributes and text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict, list[str]]] = []
+        self.stack: list[int] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs), []))
+        if tag not in ("img", "source", "meta", "link", "br", "hr", "input"):
+            self.stack.append(len(self.elements) - 1)
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            index = self.stack.pop()
+            if self.elements[index][0] == tag:
+                break
+
+    def handle_data(self, data):
+        for index in self.stack:
+            self.elements[index][2].append(data)
+
+    def all(self, tag: str) -> list[tuple[dict, str]]:
+        return [(a, " ".join("".join(t).split())) for n, a, t in self.elements if n == tag]
+
+
+@pytest.fixture(scope="module")
+def web(sample_result):
+    return sample_result.outputs["web"]
+
+
+@pytest.fixture(scope="module")
+def page(web) -> Page:
+    return Page(web.path.read_text(encoding="utf-8"))
+
+
+def test_every_article_photo_and_the_back_page_are_on_the_page(web, page, sample_result):
+    from newsletter_pdf.build import check_issue
+
+    from .conftest import SAMPLE
+
+    checked = check_issue(SAMPLE)
+    def plain(text):  # typographic quotes on the page, straight ones in the files
+        return re.sub("[‘’]", "'", re.sub("[“”]", '"', text))
+
+    titles = [plain(t) for _, t in page.all("h2")]
+    for article in checked.articles:
+        assert any(plain(article.title) in t for t in titles), article.title
+    assert "About us · Contact" in titles
+    assert [t for _, t in page.all("h1")] == ["IOM Iraq Newsletter"]
+    alts = {a["alt"] for a, _ in page.all("img")}
+    for spec in checked.manifest.articles:
+        for photo in spec.photos:
+            assert photo.alt in alts
+    figcaptions = " ".join(t for _, t in page.all("figcaption"))
+    assert "Illustrative photo: Aitzol Berasategi, CC BY 4.0" in figcaptions
+    quotes = page.all("aside")
+    assert any("pull-quote" in a.get("class", "") for a, _ in quotes)
+    assert any(a.get("class") == "box" for a, _ in quotes)
+
+
+def test_photos_come_at_two_widths_as_webp_with_a_jpeg_fallback(web, page):
+    folder = web.path.parent
+    sources = page.all("source")
+    imgs = [a for a, _ in page.all("img") if a.get("srcset")]
+    assert sources and len(sources) == len(imgs)
+    for attrs, _ in sources:
+        assert attrs["type"] == "image/webp"
+        widths = [int(w) for w in re.findall(r" (\d+)w", attrs["srcset"])]
+        assert len(widths) == 2 and widths[0] < widths[1]
+    lazy = [a for a in imgs if a.get("loading") == "lazy"]
+    assert len(lazy) == len(imgs) - 1  # all but the cover (the first thing a reader sees)
+    for attrs in imgs:
+        for url in re.findall(r"(\S+) \d+w", attrs["srcset"]):
+            assert url.endswith(".jpg") and (folder / url).is_file()
+            with __import__("PIL.Image").Image.open(folder / url[:-4] .__add__(".webp")) as im:
+                assert im.format == "WEBP"
+
+
+def test_the_folder_is_self_contained_and_light(web):
+    folder = web.path.parent
+    refs = site_refs(web.path)
+    assert refs.fetches and refs.scripts == 0
+    for ref in refs.fetches:
+        assert "://" not in ref and not ref.startswith("//")
+        assert (folder / ref).is_file(), ref
+    assert web.preflight.ok, web.preflight.failures
+    assert web.size <= 1.5 * 1_048_576
+    fonts = sorted(p.name for p in (folder / "fonts").glob("*.woff2"))
+    assert "CharisSIL-Regular.woff2" in fonts and "Lato-Bold.woff2" in fonts
+    css = web.path.read_text(encoding="utf-8")
+    assert 'url("fonts/CharisSIL-Regular.woff2") format("woff2")' in css
+    assert "--brand-primary: #0b4f8a;" in css
+
+
+def test_the_page_links_the_pdfs_and_carries_sharing_metadata(web, page):
+    folder = web.path.parent
+    links = [a["href"] for a, _ in page.all("a") if a.get("href", "").endswith(".pdf")]
+    assert links == ["iom-iraq-newsletter-2011-q1-email.pdf",
+                     "iom-iraq-newsletter-2011-q1-print.pdf"]
+    for link in links:
+        assert (folder / link).read_bytes()[:5] == b"%PDF-"
+    meta = {a.get("property") or a.get("name"): a.get("content") for a, _ in page.all("meta")}
+    assert meta["og:title"] == "IOM Iraq Newsletter — Volume 5 · Issue 1 · January – March 2011"
+    assert meta["og:image"].startswith("img/") and (folder / meta["og:image"]).is_file()
+    assert meta["description"].startswith("Five years after the al-Askari mosque attack")
+    html = [a for a, _ in page.all("html")][0]
+    assert html["lang"] == "en-GB" and html["dir"] == "ltr"
+    anchors = [a["href"] for a, _ in page.all("a") if a.get("href", "").startswith("#art-")]
+    ids = {a.get("id") for _, a, _ in page.elements}
+    assert anchors and all(h[1:] in ids for h in anchors)
+
+
+def test_every_field_is_escaped_on_the_web_page(make_issue, tmp_path):
+    folder = make_issue(files={"articles/news.md": "---\ntitle: A <script>alert(1)</script> "
+                               "title\n---\n\nBody <img src=x onerror=alert(2)> text.\n"})
+    result = build_issue(folder, out_dir=tmp_path / "o", editions=("web",))
+    html = result.outputs["web"].path.read_text(encoding="utf-8")
+    assert "<script" not in html and "<img src=\"x\"" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert any(t == "A <script>alert(1)</script> title" for _, t in Page(html).all("h2"))
+
+
+def test_a_failed_web_build_keeps_the_last_good_folder(make_issue, tmp_path, monkeypatch):
+    from newsletter_pdf import website
+    from newsletter_pdf.errors import NewsletterError
+
+    folder = make_issue()
+    out = tmp_path / "o"
+    first = build_issue(folder, out_dir=out, editions=("web",)).outputs["web"].path
+    before = first.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise NewsletterError("fonts broke")
+
+    monkeypatch.setattr(website, "_fonts", broken)
+    with pytest.raises(NewsletterError):
+        build_issue(folder, out_dir=out, editions=("web",))
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".web")) == []
+
+
+def test_right_to_left_article_reads_right_to_left(make_issue, tmp_path):
+    from newsletter_pdf.website import _direction
+
+    assert _direction("ar") == "rtl" and _direction("he-IL") == "rtl"
+    assert _direction("en-GB") == "ltr"
+    folder = make_issue()
+    text = (folder / "issue.yaml").read_text(encoding="utf-8")
+    text = text.replace("  period:", "  language: ar\n  period:")
+    (folder / "issue.yaml").write_text(text, encoding="utf-8")
+    result = build_issue(folder, out_dir=tmp_path / "o", editions=("web",))
+    html = [a for a, _ in Page(result.outputs["web"].path.read_text("utf-8")).all("html")][0]
+    assert html == {"lang": "ar", "dir": "rtl"}
+
