@@ -259,7 +259,7 @@ def test_us_letter_issue(make_issue, tmp_path):
     text = (folder / "issue.yaml").read_text().replace(
         "  period: April – June 2024\n", "  period: April – June 2024\n  page_size: Letter\n")
     (folder / "issue.yaml").write_text(text)
-    result = build_issue(folder, out_dir=tmp_path / "out")
+    result = build_issue(folder, out_dir=tmp_path / "out", editions=("print", "email"))
     for edition, built in result.outputs.items():
         assert built.preflight.ok, (edition, built.preflight.failures)
         for page in inspect_pdf(built.path):

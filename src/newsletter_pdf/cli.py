@@ -225,6 +225,24 @@ def preview(issue: Path, out_dir: Path | None, port: int) -> None:
         server.shutdown()
 
 
+@main.command()
+@click.argument("issues", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "site", type=click.Path(path_type=Path), required=True,
+              help="The site folder to write (index.html plus one folder per issue).")
+@click.option("--allow-html", is_flag=True, help="As for build.")
+def archive(issues: Path, site: Path, allow_html: bool) -> None:
+    """Build every issue under ISSUES (all editions) and an index page, newest first."""
+    from .archive import build_archive
+
+    index, results = build_archive(issues, site, allow_html=allow_html)
+    for result in results:
+        _warn(result.warnings)
+        web = result.outputs["web"]
+        click.echo(f"{display_path(web.path)}: {len(result.outputs)} editions, "
+                   f"{result.seconds:.1f} s")
+    click.echo(f"{display_path(index)}: {len(results)} issues, newest first")
+
+
 # Commands that live in their own modules.
 from .send_cli import send  # noqa: E402
 
