@@ -37,7 +37,8 @@ def built(tmp_path_factory):
     def get(name: str):
         if name not in results:
             out = tmp_path_factory.mktemp(name)
-            results[name] = build_issue(CORPUS / name, out_dir=out)
+            results[name] = build_issue(CORPUS / name, out_dir=out,
+                                        editions=("print", "email"))
         return results[name]
 
     return get
