@@ -89,12 +89,15 @@ def build_web(manifest: Manifest, articles, layout: Layout, out_dir: Path,
             else None,
             "description": _description(manifest, articles),
         })
+        # Rendered twice: the fonts are subset to the text of the first rendering, and
+        # their @font-face rules go into the second (as layout data, never user text).
         html = render_template(layout, "index.html", context, folder=FOLDER)
         fonts_css = _fonts(manifest, layout, staging, _text_of(html))
         colours = " ".join(f"--brand-{k}: {v};"
                            for k, v in brand_colours(manifest, layout).items())
         head = f"{fonts_css}\n:root {{ {colours} {font_families_css(layout)} }}"
-        html = html.replace("/*HEAD-CSS*/", head.replace("</", "<\\/"))
+        context["head_css"] = Markup(head.replace("</", "<\\/"))
+        html = render_template(layout, "index.html", context, folder=FOLDER)
         css = [p.read_text(encoding="utf-8") for p in _stylesheets(layout)]
         (staging / "style.css").write_text("\n".join(css), encoding="utf-8")
         (staging / "index.html").write_text(html, encoding="utf-8")
