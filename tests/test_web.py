@@ -155,16 +155,15 @@ def test_a_failed_web_build_keeps_the_last_good_folder(make_issue, tmp_path, mon
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".web")) == []
 
 
-def test_right_to_left_article_reads_right_to_left(make_issue, tmp_path):
-    from newsletter_pdf.website import _direction
-
-    assert _direction("ar") == "rtl" and _direction("he-IL") == "rtl"
-    assert _direction("en-GB") == "ltr"
-    folder = make_issue()
+def test_right_to_left_issue_and_article_read_right_to_left(make_issue, tmp_path):
+    folder = make_issue(files={"articles/other.md": "---\ntitle: Hello\n---\n\nIn English.\n"})
     text = (folder / "issue.yaml").read_text(encoding="utf-8")
     text = text.replace("  period:", "  language: ar\n  period:")
+    text += "  - file: articles/other.md\n    language: en-GB\n"
     (folder / "issue.yaml").write_text(text, encoding="utf-8")
     result = build_issue(folder, out_dir=tmp_path / "o", editions=("web",))
-    html = [a for a, _ in Page(result.outputs["web"].path.read_text("utf-8")).all("html")][0]
-    assert html == {"lang": "ar", "dir": "rtl"}
-
+    page = Page(result.outputs["web"].path.read_text("utf-8"))
+    assert [a for a, _ in page.all("html")][0] == {"lang": "ar", "dir": "rtl"}
+    articles = [a for a, _ in page.all("article")]
+    assert "lang" not in articles[0] and "dir" not in articles[0]  # the issue's
+    assert articles[1]["lang"] == "en-GB" and articles[1]["dir"] == "ltr"

@@ -83,8 +83,6 @@ def build_web(manifest: Manifest, articles, layout: Layout, out_dir: Path,
         context.update({
             "images": images, "pdfs": links, "stylesheet": "style.css",
             "head_css": Markup(""),  # the page's own, below; never the PDF's @page rules
-            "directions": _directions(manifest, articles),
-            "dir": _direction(manifest.issue.language),
             "cover_image": images.get(urls.get(str(manifest.cover.image))) if manifest.cover
             else None,
             "description": _description(manifest, articles),
@@ -248,30 +246,6 @@ def _text_of(html: str) -> str:
     import html as html_lib
 
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
-
-
-RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur",
-                 "yi"}
-
-
-def _direction(language: str | None) -> str:
-    """``rtl`` for a right-to-left language (BCP 47 primary subtag), else ``ltr``."""
-    primary = (language or "").split("-")[0].lower()
-    return "rtl" if primary in RTL_LANGUAGES else "ltr"
-
-
-def _directions(manifest: Manifest, articles) -> dict[str, dict]:
-    """Each article's language and direction: its own (``language``/``lang``, ``dir``)
-    where it has them, else the issue's."""
-    issue = manifest.issue.language
-    out = {}
-    for article in articles:
-        lang = getattr(article, "language", None) or getattr(article, "lang", None) or issue
-        direction = getattr(article, "dir", None) or getattr(article, "direction", None) \
-            or _direction(lang)
-        out[f"art-{article.id}"] = {"lang": lang, "dir": direction,
-                                    "own": lang != issue}
-    return out
 
 
 def _description(manifest: Manifest, articles) -> str:
