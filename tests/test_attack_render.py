@@ -111,6 +111,62 @@ def test_preflight_fails_what_no_newsletter_may_carry(sample_email, tmp_path):
     assert variant("huge", huge) == ["page size"]
 
 
+def test_preflight_looks_inside_direct_objects_and_action_chains(sample_email, tmp_path):
+    """Hiding an action in a direct (inline) annotation, a /Next chain, a stream or a page
+    scale does not get it past preflight: every dictionary of the file is looked at."""
+    from newsletter_pdf.preflight import preflight_pdf
+
+    def variant(name, change):
+        path = tmp_path / f"{name}.pdf"
+        with pikepdf.open(sample_email.path) as pdf:
+            change(pdf)
+            pdf.save(path)
+        return [f.split(":")[0] for f in preflight_pdf(path, "email", page_size="A4").failures]
+
+    def inline_annot(action=None, **extra):
+        def change(pdf):
+            page = pdf.pages[1]
+            annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                       Rect=[0, 0, 10, 10], **extra)
+            if action is not None:
+                annot.A = action
+            page.Annots = pikepdf.Array([*page.get("/Annots", []), annot])
+        return change
+
+    name, text = pikepdf.Name, pikepdf.String
+    js = pikepdf.Dictionary(S=name.JavaScript, JS=text("app.alert(1)"))
+    assert variant("inline-js", inline_annot(js)) == ["actions"]
+    assert variant("launch", inline_annot(pikepdf.Dictionary(
+        S=name.Launch, F=text("calc.exe")))) == ["actions"]
+    assert variant("inline-file", inline_annot(pikepdf.Dictionary(
+        S=name.URI, URI=text("file:///etc/passwd")))) == ["link targets"]
+    assert variant("upper-js", inline_annot(pikepdf.Dictionary(
+        S=name.URI, URI=text(" JaVaScript:alert(1)")))) == ["link targets"]
+    assert variant("next", inline_annot(pikepdf.Dictionary(
+        S=name.URI, URI=text("https://example.org"), Next=js))) == ["actions"]
+    assert variant("annot-aa", inline_annot(AA=pikepdf.Dictionary(E=js))) == ["actions"]
+
+    def file_attachment(pdf):
+        spec = pikepdf.Dictionary(F=text("list.csv"), EF=pikepdf.Dictionary(
+            F=pdf.make_stream(b"a@b.org\n", Type=name.EmbeddedFile)))
+        page = pdf.pages[1]
+        page.Annots = pikepdf.Array([*page.get("/Annots", []), pikepdf.Dictionary(
+            Subtype=name.FileAttachment, Rect=[0, 0, 10, 10], FS=spec)])
+    assert variant("attachment-annot", file_attachment) == ["embedded files", "annotations"]
+
+    def xfa(pdf):
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(), XFA=text("<xdp/>"))
+    assert variant("xfa", xfa) == ["actions"]
+
+    def scaled(pdf):
+        pdf.pages[2].obj.UserUnit = 100  # every unit 100 points: a 60 m page
+    assert variant("user-unit", scaled) == ["page size"]
+
+    def turned(pdf):
+        pdf.pages[2].obj.Rotate = 90
+    assert variant("rotated", turned) == ["page size"]
+
+
 @pytest.mark.parametrize("slug", ["/tmp/abs", "../../x", "a/b", "..", "x.pdf", "ok slug"])
 def test_slug_is_a_file_name_stem(make_issue, slug):
     folder = make_issue()

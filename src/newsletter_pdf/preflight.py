@@ -112,8 +112,8 @@ def preflight_pdf(path: Path | str, purpose: str = "print", budget_bytes: int | 
     report.document = _document_facts(path)
     for page in pages:
         report.pages.append(_page_facts(page))
-    _safety_checks(report, path)
-    _page_size_check(report, pages, page_size)
+    odd = _safety_checks(report, path)
+    _page_size_check(report, pages, page_size, odd)
     PURPOSES[purpose](report, pages, budget_bytes=budget_bytes, min_ppi=min_ppi,
                       error_ppi=error_ppi, pad_multiple=pad_multiple,
                       min_bleed_mm=min_bleed_mm)
@@ -156,43 +156,52 @@ def preflight_bounded(path: Path | str, **options) -> Report:
                             "to read")
 
 
-def _safety_checks(report: Report, path: Path) -> None:
+def _safety_checks(report: Report, path: Path) -> list[int]:
     """What no newsletter may carry, whatever the purpose: embedded files, scripts and
-    other actions, annotations other than links, links outside http/https/mailto."""
+    other actions, annotations other than links, links outside http/https/mailto.
+
+    Every dictionary of the file is looked at — direct ones nested in an annotation's
+    array or an action's ``/Next`` chain as much as indirect objects and stream
+    dictionaries — so hiding an action inside another object does not get it past.
+    Returns the pages whose size is scaled or turned (``/UserUnit``, ``/Rotate``).
+    """
     files, actions, annotations, links = set(), set(), set(), set()
     with pikepdf.open(path) as pdf:
-        for obj in pdf.objects:
-            if not isinstance(obj, pikepdf.Dictionary):
-                continue
+        for obj in _dictionaries(pdf):
             kind = obj.get("/Type")
             if kind in ("/EmbeddedFile", "/Filespec") or "/EF" in obj:
                 files.add("embedded file")
-            if "/JS" in obj or obj.get("/S") == "/JavaScript":
+            action = obj.get("/S")
+            if "/JS" in obj or action == "/JavaScript":
                 actions.add("/JavaScript")
-            elif obj.get("/S") in _ACTIONS:
-                actions.add(str(obj.get("/S")))
+            elif action in _ACTIONS:
+                actions.add(str(action))
             if "/AA" in obj:
                 actions.add("/AA (automatic action)")
+            if "/XFA" in obj:
+                actions.add("/XFA (scripted form)")
             if kind == "/Annot" or "/Subtype" in obj and "/Rect" in obj:
                 subtype = str(obj.get("/Subtype", ""))
                 if subtype != "/Link":
                     annotations.add(subtype or "(no subtype)")
-                action = obj.get("/A")
-                if isinstance(action, pikepdf.Dictionary) and "/URI" in action:
-                    uri = str(action.get("/URI"))
-                    if not (uri.strip().lower().startswith(SAFE_SCHEMES)
-                            or SAFE_TEL.match(uri)):
-                        links.add(uri[:60])
+            if action == "/URI" or "/URI" in obj:
+                uri = _text(obj.get("/URI"))
+                if not (uri.strip().lower().startswith(SAFE_SCHEMES) or SAFE_TEL.match(uri)):
+                    links.add(uri[:60])
         names = pdf.Root.get("/Names")
         if isinstance(names, pikepdf.Dictionary):
             if "/EmbeddedFiles" in names:
                 files.add("embedded file")
             if "/JavaScript" in names:
                 actions.add("/JavaScript")
-        if "/OpenAction" in pdf.Root and isinstance(pdf.Root.OpenAction, pikepdf.Dictionary):
-            kind = pdf.Root.OpenAction.get("/S")
+        opening = pdf.Root.get("/OpenAction")
+        if isinstance(opening, pikepdf.Dictionary):
+            kind = opening.get("/S")
             if kind is not None and kind != "/GoTo":
                 actions.add(f"/OpenAction {kind}")
+        odd = [n for n, page in enumerate(pdf.pages, 1)
+               if float(page.obj.get("/UserUnit", 1)) != 1
+               or int(page.obj.get("/Rotate", 0)) % 360 != 0]
     add = report.checks.append
     add(Check("embedded files", "fail" if files else "ok",
               "the PDF carries embedded files (attachments): a newsletter must not"
@@ -205,9 +214,37 @@ def _safety_checks(report: Report, path: Path) -> None:
     add(Check("link targets", "fail" if links else "ok",
               f"links outside http, https and mailto: {', '.join(sorted(links))}"
               if links else "http, https and mailto only"))
+    return odd
 
 
-def _page_size_check(report: Report, pages: list[PageInfo], page_size: str | None) -> None:
+def _dictionaries(pdf: pikepdf.Pdf):
+    """Every dictionary in ``pdf`` once: indirect or direct, stream dictionaries too.
+
+    Iterative (a hostile file can nest arrays thousands deep); stream data is not read.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack = [pdf.trailer, *pdf.objects]
+    while stack:
+        obj = stack.pop()
+        if getattr(obj, "is_indirect", False):
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+        elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            yield obj
+            stack.extend(obj[key] for key in obj.keys())
+
+
+def _text(value) -> str:
+    if isinstance(value, pikepdf.String):
+        return bytes(value).decode("latin-1")
+    return str(value) if value is not None else ""
+
+
+def _page_size_check(report: Report, pages: list[PageInfo], page_size: str | None,
+                     odd: list[int] = ()) -> None:
     def size_mm(box) -> tuple[float, float]:
         return ((box[2] - box[0]) * MM_PER_PT, (box[3] - box[1]) * MM_PER_PT)
 
@@ -222,11 +259,12 @@ def _page_size_check(report: Report, pages: list[PageInfo], page_size: str | Non
     wrong = [p.number for p in pages
              if abs(trim_mm(p)[0] - want[0]) > 1 or abs(trim_mm(p)[1] - want[1]) > 1
              or size_mm(p.media_box)[0] > want[0] + margin
-             or size_mm(p.media_box)[1] > want[1] + margin]
+             or size_mm(p.media_box)[1] > want[1] + margin or p.number in odd]
     name = page_size or f"{want[0]:.0f}×{want[1]:.0f} mm (page 1)"
     report.checks.append(Check(
         "page size", "fail" if wrong else "ok",
-        f"pages {_ranges(wrong)} are not {name}" if wrong else f"every page {name}"))
+        f"pages {_ranges(wrong)} are not {name} (or are scaled or turned)" if wrong
+        else f"every page {name}"))
 
 
 def _page_facts(page: PageInfo) -> dict:
