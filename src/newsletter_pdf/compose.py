@@ -200,14 +200,20 @@ WEB = re.compile(r"^(https?://)?(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.I)
 PHONE = re.compile(r"^\+?[\d ()./-]{6,}$")
 
 
-def contact_link(value: str) -> Markup:
-    """A contact detail as a link: mailto:, https:// or tel: — or plain text."""
+def contact_link(value: str, kind: str | None = None) -> Markup:
+    """A contact detail as a link: mailto:, https:// or tel: — or plain text.
+
+    ``kind`` ('email', 'phone') links only a value of that kind: a phone field holding
+    anything but a phone number is printed, never made a link of another scheme.
+    """
     text = escape(value)
-    if EMAIL.match(value):
+    digits = re.sub(r"[^0-9]", "", value)
+    if EMAIL.match(value) and kind in (None, "email"):
         return Markup(breakable_addresses(f'<a href="mailto:{text}">{text}</a>'))
-    if PHONE.match(value):
-        return Markup(f'<a href="tel:{escape(re.sub(r"[^+0-9]", "", value))}">{text}</a>')
-    if WEB.match(value):
+    if PHONE.match(value) and 3 <= len(digits) <= 20 and kind in (None, "phone"):
+        plus = "+" if value.startswith("+") else ""
+        return Markup(f'<a href="tel:{plus}{digits}">{text}</a>')
+    if WEB.match(value) and kind is None:
         href = value if value.lower().startswith("http") else f"https://{value}"
         return Markup(breakable_addresses(f'<a href="{escape(href)}">{text}</a>'))
     return Markup(text)

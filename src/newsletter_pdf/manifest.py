@@ -313,9 +313,15 @@ class Manifest:
         return f"{base}-{self.issue.date.year}-q{quarter}"
 
 
-def slugify(text: str) -> str:
+def slugify(text: str, limit: int = 60) -> str:
+    """A file-name stem from a title: ASCII letters, digits and dashes, at most ``limit``
+    characters (cut at a dash; a long title must not make a name the disk refuses)."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "newsletter"
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[:limit + 1]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut[:limit]).strip("-")
+    return slug or "newsletter"
 
 
 def find_manifest(target: Path) -> Path:

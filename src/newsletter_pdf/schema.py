@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -199,6 +200,11 @@ def confine(base_dir: Path, value: str, root: Path) -> tuple[Path | None, str | 
                       f"({_rel(root)}/); copy the file itself into the issue folder")
     return None, (f"{value} is outside the issue folder ({_rel(root)}/); copy the file "
                   "into the issue folder and refer to it from there")
+
+
+#: Characters no text field may hold: C0/C1 controls (tab, line feed and carriage return
+#: aside) and lone UTF-16 surrogates.
+BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Reader:
@@ -401,7 +407,7 @@ class Reader:
         if tp is str:
             if isinstance(value, (dt.date, bool)) or value is None:
                 return None if value is None else str(node.value)
-            return str(value)
+            return self._text(node, key, str(value))
         if tp is bool:
             if isinstance(value, bool):
                 return value
@@ -422,6 +428,17 @@ class Reader:
         elif tp is FileRef:
             return self._file(node, key, str(value))
         self.error(node, key, f"expected {_type_name(tp)}, got {_describe(node)}")
+        return None
+
+    def _text(self, node, key: str, value: str) -> str | None:
+        """A text value: no control character (an escape such as ``"\\0"`` or
+        ``"\\x1b"`` can write one) and no lone surrogate (``"\\ud800"``), which no PDF,
+        HTML or mail header can carry; tabs and line breaks are fine."""
+        bad = BAD_TEXT.search(value)
+        if bad is None:
+            return value
+        self.error(node, key, f"the text holds the invisible character U+{ord(bad[0]):04X} "
+                   f"(at character {bad.start() + 1}); remove it")
         return None
 
     def _file(self, node, key: str, value: str):
