@@ -218,6 +218,25 @@ def test_a_layout_template_cannot_include_a_file_outside_its_folder(make_issue, 
     assert not list((tmp_path / "o").glob("*.pdf")) if (tmp_path / "o").exists() else True
 
 
+@pytest.mark.parametrize("name,message", [
+    ("css/base.css", "layouts/newsletter/layout.yaml: stylesheets: stylesheet refused: "),
+    ("layout.yaml", "layouts/newsletter/layout.yaml: layout defaults refused: "),
+])
+def test_no_layout_file_is_read_through_a_symlink_that_leaves_it(make_issue, tmp_path, name,
+                                                                 message):
+    """Stylesheets and layout.yaml are confined like the templates: ``check`` refuses a
+    symlink out (a layout.yaml pointing at a YAML file of secrets would print its keys)."""
+    folder = make_issue()
+    layout = own_layout(folder)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("smtp_password: hunter2\n", encoding="utf-8")
+    (layout / name).unlink()
+    (layout / name).symlink_to(secret)
+    [problem] = problems_of(folder)
+    assert problem.startswith(message), problem
+    assert f"{name} leads outside its folder" in problem and "smtp_password" not in problem
+
+
 def test_an_issue_layout_replacing_the_built_in_one_is_announced(make_issue):
     folder = make_issue()
     own_layout(folder)

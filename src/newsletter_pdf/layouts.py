@@ -19,7 +19,7 @@ import yaml
 
 from .errors import Problems
 from .manifest import Manifest
-from .templating import BoundedSandbox, ConfinedLoader
+from .templating import BoundedSandbox, ConfinedLoader, TemplateRefused
 
 LAYOUT_FILE = "layout.yaml"
 KNOWN_KEYS = {"name", "description", "extends", "stylesheets", "fonts", "colours", "options"}
@@ -53,15 +53,29 @@ class Layout:
     roots: list[Path] = field(default_factory=list)  # folders the renderer may read
 
     def find(self, relative: str) -> Path | None:
-        """The first file named ``relative`` along the chain (child overrides parent)."""
+        """The first file named ``relative`` along the chain (child overrides parent).
+
+        Confined like the templates: a file whose real path leaves its layout folder (a
+        symlink to a system file, a ``..`` in the name) or is not a regular file raises
+        :class:`~.templating.TemplateRefused` (``check`` reports it; see load_layout).
+        """
         for folder in self.chain:
-            candidate = folder / relative
-            if candidate.is_file():
-                return candidate
+            found = ConfinedLoader([folder]).locate(relative)
+            if found is not None:
+                return found
         return None
 
     def stylesheet_paths(self) -> list[Path]:
-        return [p for p in (self.find(f"css/{name}") for name in self.stylesheets) if p]
+        """The stylesheets in use (one refused or missing was reported by ``check``)."""
+        paths = []
+        for name in self.stylesheets:
+            try:
+                path = self.find(f"css/{name}")
+            except (TemplateRefused, jinja2.TemplateNotFound):
+                continue
+            if path is not None:
+                paths.append(path)
+        return paths
 
     def font_dirs(self, issue_dir: Path) -> list[Path]:
         """Where font files are looked for: issue, layouts, then the built-in fonts/."""
@@ -128,7 +142,15 @@ def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
             merged[key].update(config.get(key) or {})
     layout = Layout(name=manifest.layout, chain=chain, **merged)
     for sheet in layout.stylesheets:
-        if layout.find(f"css/{sheet}") is None:
+        try:
+            found = layout.find(f"css/{sheet}")
+        except TemplateRefused as exc:
+            problems.error(f"stylesheet refused: {exc}", file=chain[0] / LAYOUT_FILE,
+                           key="stylesheets")
+            continue
+        except jinja2.TemplateNotFound:  # '..' in the name
+            found = None
+        if found is None:
             problems.error(f"stylesheet css/{sheet} not found in layout {layout.name!r}",
                            file=chain[0] / LAYOUT_FILE, key="stylesheets")
     layout.roots = [*chain, *[d for d in layout.font_dirs(issue_dir) if d.is_dir()]]
@@ -167,6 +189,11 @@ def announcement(layout: Layout) -> str | None:
 
 
 def _read_config(path: Path, problems: Problems) -> dict | None:
+    try:  # confined like the templates: never a symlink that leaves the layout folder
+        ConfinedLoader([path.parent]).locate(path.name)
+    except TemplateRefused as exc:
+        problems.error(f"layout defaults refused: {exc}", file=path)
+        return None
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

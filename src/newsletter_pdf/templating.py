@@ -59,7 +59,7 @@ class ConfinedLoader(jinja2.BaseLoader):
             if not real.is_relative_to(root):
                 raise TemplateRefused(
                     f"{candidate} leads outside its folder {folder} (to {real}); templates "
-                    "are read only from inside their layout or email folder")
+                    "and layout files are read only from inside their own folder")
             if not stat.S_ISREG(mode):
                 raise TemplateRefused(f"{candidate} is not a regular file")
             if real.stat().st_size > MAX_TEMPLATE_BYTES:
