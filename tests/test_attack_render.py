@@ -237,6 +237,25 @@ def test_no_layout_file_is_read_through_a_symlink_that_leaves_it(make_issue, tmp
     assert f"{name} leads outside its folder" in problem and "smtp_password" not in problem
 
 
+@pytest.mark.parametrize("relative", ["../../../../secret.ttf", "Linked.ttf"])
+def test_a_font_file_leading_out_of_its_folder_is_not_a_font(make_issue, tmp_path, relative):
+    """A layout's font is looked up by its real path too: '..' or a symlink out of the
+    fonts folder is not found (check says so), never read into the PDF."""
+    secret = tmp_path / "secret.ttf"
+    secret.write_bytes(b"not a font, a secret")
+    folder = make_issue(files={"layouts/ours/layout.yaml": f"""\
+        extends: newsletter
+        fonts:
+          text: {{family: Ours, files: {{regular: "{relative}"}}}}
+        """})
+    (folder / "layouts" / "ours" / "fonts").mkdir()
+    (folder / "layouts" / "ours" / "fonts" / "Linked.ttf").symlink_to(secret)
+    (folder / "issue.yaml").write_text((folder / "issue.yaml").read_text() + "layout: ours\n")
+    problems = [p for p in problems_of(folder) if "fonts.text.files.regular" in p]
+    assert len(problems) == 1 and f"font file {relative} (text regular) not found in " \
+        in problems[0], problems
+
+
 def test_an_issue_layout_replacing_the_built_in_one_is_announced(make_issue):
     folder = make_issue()
     own_layout(folder)

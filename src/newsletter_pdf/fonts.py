@@ -36,8 +36,19 @@ class FontFile:
 
 
 def find_font(dirs: list[Path], relative: str) -> Path | None:
-    """The first ``dirs / relative`` that is a file."""
-    return next((d / relative for d in dirs if relative and (d / relative).is_file()), None)
+    """The first ``dirs / relative`` that is a regular file inside its folder: by its real
+    path, so a ``..`` or a symlink leading out of a fonts folder is not a font (``check``
+    then says it is not found, like the templates and stylesheets)."""
+    for folder in dirs if relative else []:
+        candidate = folder / relative
+        try:
+            real = candidate.resolve(strict=True)
+            inside = real.is_relative_to(folder.resolve(strict=True))
+        except (OSError, RuntimeError):  # missing, or a looping symlink
+            continue
+        if inside and real.is_file():
+            return candidate
+    return None
 
 
 def font_files(manifest: Manifest, layout: Layout) -> list[FontFile]:
