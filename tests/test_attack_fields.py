@@ -211,3 +211,17 @@ def test_invisible_characters_are_located_errors(make_issue, text, shown):
     assert any(p.startswith("issue.yaml:") and ": newsletter.tagline: " + message in p
                for p in found), found
     assert any(p.startswith("articles/news.md:2:8: title: " + message) for p in found), found
+
+
+def test_a_huge_word_in_a_short_field_is_refused_not_clipped(make_issue):
+    """Like an article's words: a word over 300 characters in any field (a pasted data:
+    URL in a deck) is a located error — WeasyPrint would clip it or take minutes over it —
+    while a long address behind a short Markdown link is fine."""
+    word = "Klmnopqrst" * 400
+    long_link = "[the report](https://example.org/" + "a" * 400 + ")"
+    folder = make_issue(files={"articles/news.md": "---\ntitle: T\ndeck: Deck " + word +
+                               " end\nkicker: '" + long_link + "'\n---\n\nBody.\n"})
+    [problem] = problems_of(folder)
+    assert problem == ("articles/news.md:3:7: deck: a word of 4,000 characters "
+                       "(KlmnopqrstKlmnopqrstKlmnopqrstKlmnopqrst…) cannot be laid out (at "
+                       "most 300); break it up, or link a long address with [short text](url)")

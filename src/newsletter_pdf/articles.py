@@ -35,7 +35,7 @@ from markdown_it.token import Token
 from .errors import Problems
 from .language import LANG_TAG, direction
 from .manifest import ArticleSpec, Manifest, Photo, PullQuote, Signature, article_id
-from .schema import Reader, compose_yaml, confine, field, issue_root_of
+from .schema import MAX_WORD, Reader, compose_yaml, confine, field, issue_root_of
 
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024  # ~ 3,000 pages of text
 
@@ -108,9 +108,6 @@ class Article:
 #: Lists and quotes may nest this deep; deeper is refused with its line, never dropped.
 MAX_DEPTH = 12
 PARSE_NESTING = 400
-#: The longest word (or URL) laid out; longer is refused with its line (a 300 KB "word" or
-#: an inline data: URL would be clipped or take minutes to break into lines).
-MAX_WORD = 300
 
 
 def check_text_shape(tokens: list[Token], first_line: int, path: Path,

@@ -205,6 +205,16 @@ def confine(base_dir: Path, value: str, root: Path) -> tuple[Path | None, str | 
 #: Characters no text field may hold: C0/C1 controls (tab, line feed and carriage return
 #: aside) and lone UTF-16 surrogates.
 BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: The longest word (or URL) laid out; longer is refused with its line, in every text
+#: field and article (a 300 KB "word" or an inline data: URL would be clipped, or take
+#: minutes to break into lines: WeasyPrint lays the rest of an unbreakable word out again
+#: for every line it breaks off).
+MAX_WORD = 300
+#: Fields holding one address, never laid out as running text, may be longer.
+ADDRESS_KEYS = {"url", "unsubscribe_url", "unsubscribe_mailto", "from_address", "reply_to",
+                "subject"}
+MAX_ADDRESS = 2000
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
 
 
 class Reader:
@@ -435,11 +445,24 @@ class Reader:
         ``"\\x1b"`` can write one) and no lone surrogate (``"\\ud800"``), which no PDF,
         HTML or mail header can carry; tabs and line breaks are fine."""
         bad = BAD_TEXT.search(value)
-        if bad is None:
+        if bad is not None:
+            self.error(node, key, f"the text holds the invisible character "
+                       f"U+{ord(bad[0]):04X} (at character {bad.start() + 1}); remove it")
+            return None
+        if key.rsplit(".", 1)[-1] in ADDRESS_KEYS:
+            if len(value) > MAX_ADDRESS:
+                self.error(node, key, f"{len(value):,} characters is too long for an "
+                           f"address (at most {MAX_ADDRESS:,})")
+                return None
             return value
-        self.error(node, key, f"the text holds the invisible character U+{ord(bad[0]):04X} "
-                   f"(at character {bad.start() + 1}); remove it")
-        return None
+        # A Markdown link's address is not printed: [short text](very-long-url) is fine.
+        long = _LONG_WORD.search(re.sub(r"\]\([^()\s]*\)", "]", value))
+        if long is not None:
+            self.error(node, key, f"a word of {len(long[0]):,} characters ({long[0][:40]}…) "
+                       f"cannot be laid out (at most {MAX_WORD}); break it up, or link a long "
+                       "address with [short text](url)")
+            return None
+        return value
 
     def _file(self, node, key: str, value: str):
         """A file path: inside the issue folder (after ``..`` and symlinks), existing,
