@@ -27,7 +27,7 @@ from .test_hostile_support import build, pdfs, problems_of
 
 #: Elements a short field may add: inline Markdown's (and --allow-html's inline subset).
 INLINE = {"em", "strong", "code", "a", "s", "del", "br", "b", "i", "sub", "sup", "small",
-          "span", "bdi"}
+          "span", "bdi", "wbr"}
 SAFE_LINK = ("http:", "https:", "mailto:", "tel:", "#")
 NASTY = [
     '<a rel="attachment" href="recipients.csv">list</a>', "<script>x</script>",
