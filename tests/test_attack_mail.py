@@ -55,8 +55,8 @@ def assert_only_our_headers(data: bytes) -> None:
     assert set(names) <= HEADERS and len(names) == len(set(names)), names
     assert "attacker" not in str(msg.get("Reply-To", "")) + str(msg.get("Bcc", ""))
     assert [p.get_content_type() for p in msg.walk()] == [
-        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
-        "application/pdf"]
+        "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related",
+        "text/html", "image/jpeg", "application/pdf"]
 
 
 @pytest.mark.parametrize("name", INJECTIONS)

@@ -17,7 +17,11 @@ from .language import primary
 
 #: Every key a table may have; a value other than a string (or 12 months) is refused.
 KEYS = {"volume", "issue", "in_this_issue", "notes", "contact_us",
-        "about_contact", "cover", "months", "digits"}
+        "about_contact", "cover", "months", "digits",
+        # The email's fixed words; {name}, {newsletter}… are filled in by the templates.
+        "email_greeting", "email_greeting_anonymous", "email_attached", "email_linked",
+        "email_read_online", "email_download_pdf", "email_regards", "email_why",
+        "email_unsubscribe", "email_unsubscribe_url", "email_unsubscribe_mailto"}
 ENGLISH_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                   "September", "October", "November", "December"]
 DIGITS = {"western": "decimal", "arabic-indic": "arabic-indic", "persian": "persian"}

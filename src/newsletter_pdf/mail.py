@@ -4,8 +4,9 @@
 templates) and reports invalid addresses, blank rows and duplicates as located problems,
 all at once. :class:`MessageFactory` renders the subject, plain-text and HTML bodies from
 Jinja2 templates (the issue's ``email/`` folder overrides the layout's) and builds an
-:class:`email.message.EmailMessage` with the PDF attached, ready for SMTP (CRLF, 7-bit
-clean, non-ASCII headers encoded per RFC 2047/2231).
+:class:`email.message.EmailMessage` — text and HTML alternatives, the cover thumbnail
+inline, the PDF attached unless it is linked — ready for SMTP (CRLF, 7-bit clean,
+non-ASCII headers encoded per RFC 2047/2231).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import jinja2
 import jinja2.sandbox
 
 from .errors import NewsletterError, Problems, display_path
+from .mailbody import fill_html, fill_text
 from .templating import BoundedSandbox, ConfinedLoader, TemplateRefused
 
 #: Serialisation policy: CRLF line ends, headers folded at 78, RFC 2047 for non-ASCII.
@@ -269,6 +271,10 @@ class Templates:
         # Sandboxed: an issue's own email templates are input and must not run code.
         self.text_env = BoundedSandbox(autoescape=False, **common)
         self.html_env = BoundedSandbox(autoescape=True, **common)
+        # {{ words.email_greeting|fill(name=name) }}: a word-table sentence filled in
+        # (escaped piece by piece in the HTML template).
+        self.text_env.filters["fill"] = fill_text
+        self.html_env.filters["fill"] = fill_html
         self.subject_override = subject_override
         missing = [n for n in TEMPLATE_NAMES
                    if not (n == "subject.txt" and subject_override)
@@ -312,28 +318,59 @@ class Templates:
         return subject, parts[1], parts[2]
 
 
-class MessageFactory:
-    """Builds each recipient's message; the PDF part is encoded once and shared."""
+@dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML body shows from inside the message (``<img src="cid:…">``)."""
 
-    def __init__(self, *, templates: Templates, sender: Sender, pdf: bytes, filename: str,
-                 distribution: str, context: dict):
+    data: bytes
+    cid: str  # the Content-ID without its angle brackets
+    subtype: str = "jpeg"
+    filename: str = "cover.jpg"
+
+
+class MessageFactory:
+    """Builds each recipient's message; the PDF and image parts are encoded once and shared.
+
+    The message is ``multipart/alternative`` (plain text, then the HTML — itself
+    ``multipart/related`` with its inline images when there are any), inside
+    ``multipart/mixed`` with the PDF when one is attached (``pdf`` given)."""
+
+    def __init__(self, *, templates: Templates, sender: Sender, pdf: bytes | None,
+                 filename: str, distribution: str, context: dict,
+                 images: tuple[InlineImage, ...] | list[InlineImage] = ()):
         self.templates = templates
         self.sender = sender
         self.filename = filename
         self.distribution = distribution
         self.context = dict(context)
-        self.pdf_part = self._pdf_part(pdf)
+        self.images = tuple(images)
         # Serialising a large base64 body line by line is most of the cost of a message, so
-        # build_bytes() serialises a stand-in part and splices in the PDF, encoded once.
-        self._token = secrets.token_hex(24).encode()
-        self._stand_in = self._pdf_part(self._token)
-        self._stand_in_body = self._stand_in.get_payload().encode("ascii")
-        self._pdf_body = self.pdf_part.get_payload().encode("ascii")
+        # build_bytes() serialises stand-in parts and splices in the real bodies, encoded
+        # once: (real part, stand-in part) for the PDF and each image.
+        self._pairs: list[tuple[MIMEPart, MIMEPart]] = []
+        self.pdf_part = None
+        if pdf is not None:
+            self.pdf_part = self._pdf_part(pdf)
+            self._pdf_stand_in = self._pdf_part(secrets.token_hex(24).encode())
+            self._pairs.append((self.pdf_part, self._pdf_stand_in))
+        self.image_parts = [self._image_part(i, i.data) for i in self.images]
+        self._image_stand_ins = [self._image_part(i, secrets.token_hex(24).encode())
+                                 for i in self.images]
+        self._pairs += list(zip(self.image_parts, self._image_stand_ins))
+        self._splices = [(stand.get_payload().encode("ascii"), real.get_payload().encode("ascii"))
+                         for real, stand in self._pairs]
 
     def _pdf_part(self, data: bytes) -> MIMEPart:
         part = MIMEPart(policy=POLICY)
         part.set_content(data, maintype="application", subtype="pdf",
                          disposition="attachment", filename=self.filename)
+        return part
+
+    @staticmethod
+    def _image_part(image: InlineImage, data: bytes) -> MIMEPart:
+        part = MIMEPart(policy=POLICY)
+        part.set_content(data, maintype="image", subtype=image.subtype, disposition="inline",
+                         filename=image.filename, cid=f"<{image.cid}>")
         return part
 
     def context_for(self, recipient: Recipient) -> dict:
@@ -378,30 +415,39 @@ class MessageFactory:
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return headers
 
-    def build(self, recipient: Recipient, attachment: MIMEPart | None = None) -> EmailMessage:
-        """The whole message as an :class:`EmailMessage`."""
+    def build(self, recipient: Recipient, stand_ins: bool = False) -> EmailMessage:
+        """The whole message as an :class:`EmailMessage` (``stand_ins``: with the small
+        stand-in bodies that :meth:`build_bytes` replaces)."""
         _subject, text, html = self.render(recipient)
         msg = EmailMessage(policy=POLICY)
         for name, value in self.headers(recipient).items():
             msg[name] = value
         msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-        msg.make_mixed()
-        msg.attach(attachment or self.pdf_part)
+        if self.images:
+            html_part = msg.get_payload()[1]
+            html_part.make_related()
+            for part in (self._image_stand_ins if stand_ins else self.image_parts):
+                html_part.attach(part)
+        if self.pdf_part is not None:
+            msg.make_mixed()
+            msg.attach(self._pdf_stand_in if stand_ins else self.pdf_part)
         return msg
 
     def build_bytes(self, recipient: Recipient, linesep: str = "\r\n") -> bytes:
         """The message as bytes: CRLF for SMTP, ``linesep="\n"`` for .eml files.
 
         The same bytes as ``build(recipient).as_bytes()``, several times faster."""
-        data = self.build(recipient, self._stand_in).as_bytes(
+        data = self.build(recipient, stand_ins=True).as_bytes(
             policy=POLICY.clone(linesep=linesep))
         verify_headers(data, self.headers(recipient))
         eol = linesep.encode()
-        stand_in = self._stand_in_body.replace(b"\n", eol)
-        if data.count(stand_in) != 1:  # pragma: no cover - a token collision
-            return self.build(recipient).as_bytes(policy=POLICY.clone(linesep=linesep))
-        return data.replace(stand_in, self._pdf_body.replace(b"\n", eol))
+        for stand_in, real in self._splices:
+            stand_in = stand_in.replace(b"\n", eol)
+            if data.count(stand_in) != 1:  # pragma: no cover - a token collision
+                return self.build(recipient).as_bytes(policy=POLICY.clone(linesep=linesep))
+            data = data.replace(stand_in, real.replace(b"\n", eol))
+        return data
 
 
 #: The headers the project writes at the top of a message, besides ``headers()``'s.

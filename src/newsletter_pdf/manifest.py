@@ -27,6 +27,9 @@ SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?$")
 # style attribute, so nothing else may get through.
 _POSITION = r"(?:-?\d{1,4}(?:\.\d{1,3})?(?:%|mm|cm|px|pt|in)?|left|right|top|bottom|center)"
 FOCUS = re.compile(rf"^{_POSITION}(?: {_POSITION})?$")
+# A web address a message links to: http(s), a host, and nothing a URL cannot hold
+# (spaces, quotes, angle brackets, backslashes) — it goes into an href and a text body.
+WEB_URL = re.compile(r"^https?://[^\s/?#<>\"'`\\]+(?:[/?#][^\s<>\"'`\\]*)?$", re.I)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,7 +269,13 @@ class Distribution:
                          "{{ period }} and any CSV column)")
     unsubscribe_mailto: str = field("address for List-Unsubscribe (mailto)")
     unsubscribe_url: str = field("https URL for List-Unsubscribe (one-click)")
-    attachment_limit_mb: float = field("refuse to send a PDF larger than this", 10.0)
+    attachment_limit_mb: float = field("a PDF larger than this is linked (with a web_url or "
+                                       "pdf_url) or refused", 10.0)
+    attach: bool = field("attach the PDF (false: link it; needs web_url or pdf_url)", True)
+    web_url: str = field("http(s) address of the issue's web edition: the message links "
+                         "to it ('Read it online')")
+    pdf_url: str = field("http(s) address of the email PDF when it is not attached "
+                         "(default: web_url's folder + the PDF's file name)")
     rate_per_minute: int = field("at most this many messages a minute (0: no limit)", 0)
 
 
@@ -399,6 +408,15 @@ def _check_semantics(m: Manifest, reader: Reader, root) -> None:
         p.error(f"{m.cover.focus!r} is not a position; write one or two percentages or "
                 "keywords, e.g. '50% 30%' or 'center top'",
                 **_at((m.locations or {}).get("cover.focus"), "cover.focus"))
+    if m.distribution:
+        for name in ("web_url", "pdf_url"):
+            value = getattr(m.distribution, name)
+            if value is not None and not WEB_URL.match(value):
+                p.error(f"{value!r} is not a web address; write it in full with http:// or "
+                        "https://, e.g. 'https://example.org/newsletter/2011-q1/' (no spaces, "
+                        "quotes or angle brackets)",
+                        **_at((m.locations or {}).get(f"distribution.{name}"),
+                              f"distribution.{name}"))
     ids: dict[str, int] = {}
     for i, spec in enumerate(m.articles):
         aid = article_id(spec)

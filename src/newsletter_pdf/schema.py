@@ -212,7 +212,7 @@ BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_WORD = 300
 #: Fields holding one address, never laid out as running text, may be longer.
 ADDRESS_KEYS = {"url", "unsubscribe_url", "unsubscribe_mailto", "from_address", "reply_to",
-                "subject"}
+                "subject", "web_url", "pdf_url"}
 MAX_ADDRESS = 2000
 _LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
 

@@ -22,6 +22,7 @@ from .journal import Journal, journal_path
 from .language import direction
 from .mail import (
     HeaderValueError,
+    InlineImage,
     MessageFactory,
     Recipient,
     Sender,
@@ -31,6 +32,7 @@ from .mail import (
     header_text,
     read_recipients,
 )
+from .mailbody import Thumbnail, contents, pdf_url, readable_on_white, thumbnail
 from .send import (
     SECURITY,
     Connection,
@@ -114,6 +116,12 @@ def prepare(issue: Path, to_csv: Path, out_dir: Path | None, skip_invalid: bool)
                       key="distribution", **where)
     if dist.attachment_limit_mb is not None and dist.attachment_limit_mb <= 0:
         problems.error("must be more than 0", key="distribution.attachment_limit_mb", **where)
+    if dist.attach is False and not (dist.web_url or dist.pdf_url):
+        located = (manifest.locations or {}).get("distribution.attach")
+        problems.error("the PDF is not attached, so the message must link to it: add web_url "
+                       "(the web edition's address) or pdf_url (the PDF's)",
+                       **{**(located.as_kwargs() if located else where),
+                          "key": "distribution.attach"})
     if dist.rate_per_minute is not None and dist.rate_per_minute < 0:
         problems.error("must be 0 (no limit) or more", key="distribution.rate_per_minute",
                        **where)
@@ -158,14 +166,25 @@ def local_label(prep: Prepared) -> str:
     return issue_label(prep.manifest, local_words(prep))
 
 
-def template_context(prep: Prepared, filename: str, size: int) -> dict:
+def template_context(prep: Prepared, filename: str, size: int, *, pdf_link: str = "",
+                     cover: Thumbnail | None = None, cover_cid: str = "") -> dict:
+    """What the message templates see (README, 'The message'): ``pdf_link`` is the PDF's
+    address when it is linked instead of attached, ``cover`` the inline thumbnail."""
+    from .articles import inline_renderer, read_articles
+
     m, d = prep.manifest, prep.distribution
+    problems = Problems()
+    articles = read_articles(m, problems)
+    problems.raise_if_errors()
     colours = dict(DEFAULT_COLOURS)
     colours.update({k: v for k, v in (prep.layout.colours or {}).items() if v})
     if m.newsletter.colours:
         for key in DEFAULT_COLOURS:
             if getattr(m.newsletter.colours, key, None):
                 colours[key] = getattr(m.newsletter.colours, key)
+    # Small text in the brand colours stays readable (WCAG AA) on the message's white.
+    colours.update(primary=readable_on_white(colours["primary"]),
+                   accent=readable_on_white(colours["accent"]))
     return dict(
         newsletter=m.newsletter.title, organisation=m.newsletter.organisation,
         tagline=m.newsletter.tagline or "", url=m.newsletter.url or "",
@@ -177,7 +196,11 @@ def template_context(prep: Prepared, filename: str, size: int) -> dict:
         from_name=d.from_name or "", from_address=d.from_address,
         unsubscribe_url=d.unsubscribe_url or "",
         unsubscribe_mailto=(d.unsubscribe_mailto or "").removeprefix("mailto:"),
-        colours=colours)
+        colours=colours, words=local_words(prep), attached=not pdf_link, pdf_url=pdf_link,
+        web_url=d.web_url or "",
+        contents=contents(m, articles, inline_renderer(m.issue.language), d.web_url or ""),
+        cover={"cid": cover_cid, "alt": cover.alt, "width": cover.width,
+               "height": cover.height} if cover else None)
 
 
 def _echo_warnings(warnings) -> None:
@@ -300,20 +323,38 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
     size = pdf.stat().st_size
     limit_mb = dist.attachment_limit_mb if dist.attachment_limit_mb is not None else 10.0
     limit = int(limit_mb * 1_048_576)
+    # Linked instead of attached when asked (attach: false) or when too large to attach,
+    # and only with an address to link to; too large without one is refused.
+    link = pdf_url(dist, pdf.name)
+    attach = dist.attach is not False
     if size > limit:
-        raise NewsletterError(f"{display_path(pdf)} is {human_size(size)}, over the attachment "
-                              f"limit of {limit_mb:g} MB (distribution.attachment_limit_mb); "
-                              "lower email.ppi or email.jpeg_quality and rebuild")
-    failures = preflight_email(pdf, limit)
+        if not link:
+            raise NewsletterError(f"{display_path(pdf)} is {human_size(size)}, over the "
+                                  f"attachment limit of {limit_mb:g} MB "
+                                  "(distribution.attachment_limit_mb); lower email.ppi or "
+                                  "email.jpeg_quality and rebuild")
+        attach = False
+    # A linked PDF travels by no mail server: the attachment limit is not its budget.
+    failures = preflight_email(pdf, limit if attach else max(limit, size))
     if failures:
         raise NewsletterError(f"{display_path(pdf)} fails the email preflight, so it is not "
                               "sent:\n  " + "\n  ".join(failures))
     data = pdf.read_bytes()
     sha = sha256_file(pdf)
     filename = attachment_name(manifest.newsletter.title, local_label(prep))
-    factory = MessageFactory(templates=prep.templates, sender=prep.sender, pdf=data,
-                             filename=filename, distribution=sha,
-                             context=template_context(prep, filename, size))
+    from .imageprep import cache_dir_for
+
+    cover = thumbnail(manifest, cache_dir_for(out))
+    images = []
+    if cover is not None:
+        images.append(InlineImage(cover.data, f"cover.{cover.digest}@{prep.sender.domain}"))
+    context = template_context(prep, filename, size, pdf_link="" if attach else link,
+                               cover=cover, cover_cid=images[0].cid if images else "")
+    factory = MessageFactory(templates=prep.templates, sender=prep.sender,
+                             pdf=data if attach else None, filename=filename,
+                             distribution=sha, context=context, images=images)
+    what = (f"attachment {filename!r} ({human_size(size)})" if attach
+            else f"the PDF linked, not attached: {link} ({human_size(size)})")
     recipients = _checked_messages(factory, prep.recipients, to_csv, skip_invalid)
     first_subject = factory.render(recipients[0])[0]
 
@@ -323,8 +364,7 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
             message = factory.build_bytes(r, linesep="\n")
             (dry_run / f"{i:04d}-{_safe(r.email)}.eml").write_bytes(message)
         click.echo(f"dry run: {len(recipients)} message(s) written to {display_path(dry_run)} "
-                   f"— subject {first_subject!r}, attachment {filename!r} ({human_size(size)}); "
-                   "nothing was sent")
+                   f"— subject {first_subject!r}, {what}; nothing was sent")
         return
 
     # -- which distribution is this? -------------------------------------------------
@@ -368,7 +408,9 @@ def _run(ctx, prep, journal, out, to_csv, dry_run, yes, retry_unknown, retry_fai
                                  smtp_timeout, password_prompt=_password_prompt(),
                                  insecure_auth=insecure_auth, password=prep.password)
     click.echo(f"Issue:        {manifest.newsletter.title} — {manifest.issue_label}")
-    click.echo(f"Attachment:   {filename} ({human_size(size)}, {display_path(pdf)})")
+    click.echo(f"Attachment:   {filename} ({human_size(size)}, {display_path(pdf)})" if attach
+               else f"PDF:          linked, not attached: {link} ({human_size(size)}, "
+                    f"{display_path(pdf)} — upload it there before sending)")
     click.echo(f"Subject:      {first_subject}")
     click.echo(f"From:         {prep.sender.from_name + ' ' if prep.sender.from_name else ''}"
                f"<{prep.sender.from_address}>")
