@@ -260,3 +260,35 @@ def test_hostile_titles_are_escaped_and_words_come_from_the_issue_language(issue
         assert "Dans ce numéro" in body and "Lire en ligne" in body
         assert "Le nouveau numéro de Test Newsletter" in body
         assert "Dear" not in body and "Read it online" not in body
+
+
+@pytest.mark.parametrize("with_pdf", [True, False])
+def test_spliced_bytes_are_the_library_s_own(tmp_path, with_pdf):
+    """build_bytes() splices the encoded PDF and image into a message serialised with
+    stand-ins: the result is byte for byte what the email package writes itself."""
+    from newsletter_pdf.mail import InlineImage, MessageFactory, Recipient, Sender, Templates
+
+    folder = tmp_path / "email"
+    folder.mkdir()
+    (folder / "body.txt").write_text("Hi {{ name }}\n", encoding="utf-8")
+    (folder / "body.html").write_text('<p>Hi {{ name }}</p><img src="cid:{{ cid }}">\n',
+                                      encoding="utf-8")
+    image = InlineImage(bytes(range(256)) * 300, "cover.0123@example.org")
+    factory = MessageFactory(templates=Templates([folder], subject_override="News"),
+                             sender=Sender(from_address="news@example.org"),
+                             pdf=b"%PDF-1.7\n" + bytes(range(256)) * 4000 if with_pdf else None,
+                             filename="n.pdf", distribution="d" * 16,
+                             context={"cid": image.cid}, images=[image])
+    recipient = Recipient(email="ann@example.org", name="Ann",
+                          fields={"email": "ann@example.org", "name": "Ann"})
+
+    def undated(data: bytes) -> bytes:
+        data = re.sub(rb"\r\nDate: [^\r]*", b"", data)
+        return re.sub(rb"={15}\d+==", b"=boundary=", data)  # random per serialisation
+
+    fast = factory.build_bytes(recipient)
+    assert undated(fast) == undated(factory.build(recipient).as_bytes())
+    msg = email.message_from_bytes(fast, policy=email.policy.default)
+    [part] = [p for p in msg.walk() if p.get_content_type() == "image/jpeg"]
+    assert part.get_content() == image.data and part["Content-ID"] == f"<{image.cid}>"
+    assert len(list(msg.iter_attachments())) == (1 if with_pdf else 0)

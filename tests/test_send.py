@@ -105,6 +105,10 @@ def test_issue_templates_override_and_use_csv_columns(issue, smtp_server, tmp_pa
     assert msg["Subject"] == "For R&D: Test Newsletter"
     assert msg.get_body(("html",)).get_content() == "<p>Hi Ann &lt;Lee&gt; of R&amp;D</p>\n"
     assert "Dear Ann <Lee>," in msg.get_body(("plain",)).get_content()  # layout default
+    # This body.html does not show the cover: no inline image that would look attached.
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+        "application/pdf"]
 
     (folder / "email" / "subject.txt").write_text("For {{ organisation_name }}\n")
     result = run_send(issue, csv, "--dry-run", str(tmp_path / "eml2"))

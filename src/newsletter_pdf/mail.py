@@ -357,7 +357,9 @@ class MessageFactory:
         self._image_stand_ins = [self._image_part(i, secrets.token_hex(24).encode())
                                  for i in self.images]
         self._pairs += list(zip(self.image_parts, self._image_stand_ins))
-        self._splices = [(stand.get_payload().encode("ascii"), real.get_payload().encode("ascii"))
+        # (stand-in body, real body, whether the message may lack it: images not shown)
+        self._splices = [(stand.get_payload().encode("ascii"),
+                          real.get_payload().encode("ascii"), real is not self.pdf_part)
                          for real, stand in self._pairs]
 
     def _pdf_part(self, data: bytes) -> MIMEPart:
@@ -424,11 +426,15 @@ class MessageFactory:
             msg[name] = value
         msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-        if self.images:
+        # Only the images the HTML shows: an issue's own template may not show the cover,
+        # and an unreferenced inline part appears as a stray attachment in some programs.
+        shown = [i for i, image in enumerate(self.images) if f"cid:{image.cid}" in html]
+        if shown:
             html_part = msg.get_payload()[1]
             html_part.make_related()
-            for part in (self._image_stand_ins if stand_ins else self.image_parts):
-                html_part.attach(part)
+            parts = self._image_stand_ins if stand_ins else self.image_parts
+            for i in shown:
+                html_part.attach(parts[i])
         if self.pdf_part is not None:
             msg.make_mixed()
             msg.attach(self._pdf_stand_in if stand_ins else self.pdf_part)
@@ -442,9 +448,12 @@ class MessageFactory:
             policy=POLICY.clone(linesep=linesep))
         verify_headers(data, self.headers(recipient))
         eol = linesep.encode()
-        for stand_in, real in self._splices:
+        for stand_in, real, optional in self._splices:
             stand_in = stand_in.replace(b"\n", eol)
-            if data.count(stand_in) != 1:  # pragma: no cover - a token collision
+            count = data.count(stand_in)
+            if count == 0 and optional:
+                continue  # an image the HTML does not show
+            if count != 1:  # pragma: no cover - a token collision
                 return self.build(recipient).as_bytes(policy=POLICY.clone(linesep=linesep))
             data = data.replace(stand_in, real.replace(b"\n", eol))
         return data
