@@ -13,7 +13,7 @@ from .articles import Article, read_articles
 from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
 from .editions import EDITIONS, REGISTRY, get_edition, page_reference, prepare_edition
-from .errors import Problem, Problems, UsageError
+from .errors import Problem, Problems, UsageError, strict_errors
 from .i18n import load_words
 from .images import inspect_images
 from .language import check_scripts
@@ -49,7 +49,7 @@ class Built:
     seconds: float
     padded: list[int] = field(default_factory=list)  # page numbers of added pages
     preflight: object | None = None  # preflight.Report
-    sources: dict = field(default_factory=dict)  # placed (w, h) px -> source photo
+    sources: dict = field(default_factory=dict)  # image digest -> photocheck.PhotoSource
     files: int = 0  # a folder edition (web): how many files it holds
 
 
@@ -235,10 +235,9 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             warnings += built.preflight.as_problems()
         if preflight:
             warnings += REGISTRY[built.edition].review(built, manifest)
-    if strict and any(p.warning for p in warnings):
+    if strict and strict_errors(warnings):
         from .errors import ValidationError
-        raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
-                               for p in warnings])
+        raise ValidationError(strict_errors(warnings))
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes)
 

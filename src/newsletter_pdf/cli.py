@@ -82,7 +82,8 @@ def _warn(warnings) -> None:
 @click.option("--edition", type=click.Choice([*EDITIONS, "all"]), default="all",
               show_default=True, help="Which edition(s) to build.")
 @click.option("--strict", is_flag=True,
-              help="Treat warnings (low-resolution photos, size budget…) as errors.")
+              help="Treat warnings (size budget, photos under print.error_ppi…) as errors; "
+                   "photos between error_ppi and min_ppi stay warnings.")
 @click.option("--allow-remote", is_flag=True,
               help="Allow http(s) resources (off: nothing reaches the network).")
 @click.option("--allow-html", is_flag=True,

@@ -58,7 +58,7 @@ class Edition:
     pdf_options: dict = field(default_factory=dict)
     roots: list = field(default_factory=list)  # extra folders the renderer may read
     bleed_box_mm: float | None = None  # BleedBox to set after rendering (crop marks)
-    sources: dict = field(default_factory=dict)  # prepared (width, height) -> source photo
+    sources: dict = field(default_factory=dict)  # image digest -> photocheck.PhotoSource
     output_condition: str = ""  # print: named on the slug line beside the crop marks
 
 

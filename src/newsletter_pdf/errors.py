@@ -24,6 +24,9 @@ class Problem:
     column: int | None = None  # 1-based
     key: str = ""
     warning: bool = False
+    #: A warning that ``--strict`` leaves a warning: its check has its own, lower error
+    #: threshold (a photo between ``error_ppi`` and ``min_ppi``).
+    advisory: bool = False
 
     def __str__(self) -> str:
         where = ""
@@ -98,12 +101,17 @@ class Problems:
 
     def raise_if_errors(self, strict: bool = False) -> None:
         """Raise :class:`ValidationError` if there are errors (or warnings, when strict)."""
-        if strict and self.warnings:
-            raise ValidationError(
-                [Problem(p.message, p.file, p.line, p.column, p.key) for p in self.items]
-            )
+        if strict and strict_errors(self.items):
+            raise ValidationError(strict_errors(self.items))
         if self.errors:
             raise ValidationError(self.items)
+
+
+def strict_errors(problems: list[Problem]) -> list[Problem]:
+    """What ``--strict`` stops on: every error and every warning, as errors — except
+    advisory warnings, whose check has its own error threshold."""
+    return [Problem(p.message, p.file, p.line, p.column, p.key) for p in problems
+            if not p.advisory]
 
 
 def disk_error(exc: OSError) -> NewsletterError | None:

@@ -243,9 +243,11 @@ class PrintSettings:
         "your print shop's CMYK ICC profile (default: the built-in FOGRA39 coated)")
     output_condition: str = field("printing condition named in the OutputIntent", "FOGRA39")
     pad_to_multiple: int = field("pad the page count to a multiple of this (0: no padding)", 4)
-    min_ppi: int = field("photos below this effective resolution get a warning", 300)
+    min_ppi: int = field("photos whose original prints below this get a warning (a "
+                         "warning even with --strict)", 300)
     max_ppi: int = field("photos above this are downsampled to min_ppi … (saves size)", 450)
-    error_ppi: int = field("with --strict, photos below this are an error", 150)
+    error_ppi: int = field("photos below this fail the print preflight (an error with "
+                           "--strict)", 150)
 
 
 @dataclass(frozen=True, kw_only=True)

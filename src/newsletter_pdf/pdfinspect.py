@@ -31,6 +31,7 @@ class PlacedImage:
     x_pt: float = 0.0
     y_pt: float = 0.0
     has_alt: bool = False
+    objgen: tuple[int, int] = (0, 0)  # the image XObject (object, generation): its identity
 
     @property
     def ppi(self) -> float:
@@ -175,7 +176,7 @@ def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
                     colour_space=_colour_space(xobject),
                     bits=int(xobject.get("/BitsPerComponent", 0)),
                     filter=str(filt).lstrip("/") if filt is not None else "none",
-                    x_pt=e, y_pt=f))
+                    x_pt=e, y_pt=f, objgen=xobject.objgen))
             elif subtype == "/Form":
                 matrix = tuple(float(v) for v in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0]))
                 _walk(xobject, xobject.get("/Resources", resources),

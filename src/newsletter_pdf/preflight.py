@@ -30,6 +30,9 @@ class Check:
     name: str
     status: str  # ok | warn | fail
     detail: str
+    #: A warning that stays a warning with ``--strict`` (photos between error_ppi and
+    #: min_ppi: the check fails on its own below error_ppi).
+    advisory: bool = False
 
 
 @dataclass
@@ -54,7 +57,8 @@ class Report:
     def as_problems(self) -> list[Problem]:
         """Failures and warnings as (warning) problems for the build report."""
         return [Problem(f"preflight ({self.purpose}) {c.name}: {c.detail}",
-                        file=Path(self.path), warning=True)
+                        file=Path(self.path), warning=True,
+                        advisory=c.advisory and c.status == "warn")
                 for c in self.checks if c.status in ("warn", "fail")]
 
     def to_json(self) -> str:
@@ -409,7 +413,8 @@ def _print_checks(report: Report, pages: list[PageInfo], min_ppi: int, error_ppi
     elif low:
         add(Check("image resolution", "warn", "; ".join(
             f"page {n}: {i.ppi:.0f} ppi (largest size at {min_ppi} ppi: "
-            f"{i.pixel_width / min_ppi * 25.4:.0f} mm wide)" for n, i in low)))
+            f"{i.pixel_width / min_ppi * 25.4:.0f} mm wide)" for n, i in low),
+            advisory=True))
     else:
         ppis = [i.ppi for p in pages for i in p.images]
         add(Check("image resolution", "ok",

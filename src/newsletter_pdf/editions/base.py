@@ -80,6 +80,7 @@ class PdfEdition:
         from ..compose import Edition
         from ..imageprep import cache_dir_for, prepare_image
         from ..images import image_references
+        from ..photocheck import PhotoSource, original_size, prepared_digest
 
         widths = image_widths(layout)
         cache = cache_dir_for(out_dir)
@@ -101,7 +102,10 @@ class PdfEdition:
         for path, width in needed.items():
             prepared = prepare_image(path, self.image_target(manifest, width), cache)
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
-            edition.sources[(prepared.width, prepared.height)] = path
+            # Known in the PDF by content (two photos often share a prepared size); judged
+            # by the original's pixels, not by our copy's.
+            edition.sources.setdefault(prepared_digest(prepared.path),
+                                       PhotoSource(path, *original_size(path), width))
         edition.roots = self.roots(manifest, cache)
         return edition
 
@@ -133,12 +137,9 @@ def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, flo
 
 def _aspect(path: Path) -> float:
     """Width / height as displayed (EXIF orientations 5–8 swap the axes)."""
-    from PIL import Image
+    from ..photocheck import original_size
 
-    with Image.open(path) as im:
-        w, h = im.size
-        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-            w, h = h, w
+    w, h = original_size(path)
     return w / h if h else 1.0
 
 

@@ -98,33 +98,17 @@ class PrintEdition(PdfEdition):
 
         settings = print_settings(manifest)
         return preflight_bounded(path, purpose="print", budget_bytes=None,
-                                 min_ppi=settings.min_ppi,
+                                 min_ppi=settings.min_ppi, error_ppi=settings.error_ppi,
                                  pad_multiple=settings.pad_to_multiple,
                                  page_size=manifest.issue.page_size)
 
     def review(self, built, manifest: Manifest) -> list[Problem]:
-        """Name each photo printing under the wanted ppi, with the largest size it can take."""
-        from ..errors import Problem
-        from ..pdfinspect import inspect_pdf
+        """Name each photo printing under the wanted ppi, judged by its original."""
+        from ..photocheck import resolution_problems
 
         settings = print_settings(manifest)
-        out = []
-        seen = set()
-        for page in inspect_pdf(built.path):
-            for image in page.images:
-                source = built.sources.get((image.pixel_width, image.pixel_height))
-                if source is None or image.ppi >= settings.min_ppi or source in seen:
-                    continue
-                seen.add(source)
-                largest = image.pixel_width / settings.min_ppi * 25.4
-                severity = "too low to print well" if image.ppi < settings.error_ppi else \
-                    "below the print shop's 300 ppi"
-                out.append(Problem(
-                    f"{source.name} prints at {image.ppi:.0f} ppi on page {page.number} "
-                    f"({severity}); at {settings.min_ppi} ppi it can print at most "
-                    f"{largest:.0f} mm wide — use a larger original or place it smaller",
-                    file=source, warning=True))
-        return out
+        return resolution_problems(built.path, built.sources, settings.min_ppi,
+                                   settings.error_ppi)
 
 
 def _cmyk(values) -> str:

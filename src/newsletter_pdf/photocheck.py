@@ -1,0 +1,159 @@
+"""Which photo each image in a built PDF is, and whether it prints sharp — judged by its original.
+
+Images are recognised by their content, not by their pixel size (two photos prepared to the
+same size are common: every landscape photo in a column): a prepared JPEG is written into
+the PDF unchanged, so the hash of the image stream is the hash of the prepared file; any
+other image is compared by the hash of its decoded samples.
+
+The print resolution check then judges each photo by its **original**'s pixels over the
+size it is placed at — our prepared copy is smaller by design when the original is far
+sharper than needed, and must not earn the advice "use a larger original".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+from .errors import Problem
+from .units import MM_PER_PT
+
+
+@dataclass(frozen=True)
+class PhotoSource:
+    """A source photo behind a prepared image: its file, its original pixel size (as
+    displayed: EXIF rotation applied) and the width (mm) its copy was prepared for."""
+
+    path: Path
+    width: int
+    height: int
+    prepared_mm: float
+
+
+def original_size(path: Path) -> tuple[int, int]:
+    """The original's pixel size as displayed (EXIF orientations 5–8 swap the axes)."""
+    with Image.open(path) as im:
+        w, h = im.size
+        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            w, h = h, w
+    return w, h
+
+
+def prepared_digest(path: Path) -> str:
+    """The identity a prepared image file will have in the PDF (see :func:`pdf_digest`).
+
+    JPEG: the file's bytes (WeasyPrint embeds them as they are). Other formats are
+    decoded and re-compressed by the renderer: the hash of their colour samples (the
+    alpha channel goes into a separate soft mask)."""
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    with Image.open(path) as im:
+        base = {"RGBA": "RGB", "LA": "L", "PA": "RGB", "P": "RGB"}.get(im.mode, im.mode)
+        return samples_digest(im.convert(base).tobytes())
+
+
+def samples_digest(samples: bytes) -> str:
+    """The identity of an image by its decoded samples."""
+    return hashlib.sha256(samples).hexdigest()
+
+
+def pdf_digest(xobject: pikepdf.Stream) -> str:
+    """The identity of an image XObject: its stream as stored when it is a JPEG (only
+    DCTDecode), else its decoded samples; "" when it cannot be decoded."""
+    filters = xobject.get("/Filter")
+    if isinstance(filters, pikepdf.Array) and len(filters) == 1:
+        filters = filters[0]
+    try:
+        if filters == "/DCTDecode":
+            return hashlib.sha256(xobject.read_raw_bytes()).hexdigest()
+        return samples_digest(xobject.read_bytes())
+    except pikepdf.PdfError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One placed image of a built PDF that is one of our photos."""
+
+    page: int
+    source: PhotoSource
+    pixel_width: int  # of the copy in the PDF
+    width_mm: float
+    height_mm: float
+    copy_ppi: float  # what the PDF carries
+
+    @property
+    def ppi(self) -> float:
+        """Effective resolution of the original at this placed size (lower axis)."""
+        if self.width_mm <= 0 or self.height_mm <= 0:
+            return float("inf")
+        return min(self.source.width / (self.width_mm / 25.4),
+                   self.source.height / (self.height_mm / 25.4))
+
+
+def placements(pdf_path: Path, sources: dict[str, PhotoSource]) -> list[Placement]:
+    """Every image of ``pdf_path`` recognised as one of ``sources`` (digest -> photo)."""
+    from .pdfinspect import inspect_pdf
+
+    pages = inspect_pdf(pdf_path)
+    found: list[Placement] = []
+    digests: dict[tuple[int, int], str] = {}
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pages:
+            for image in page.images:
+                if image.objgen not in digests:
+                    digests[image.objgen] = pdf_digest(pdf.get_object(image.objgen)) \
+                        if image.objgen != (0, 0) else ""
+                source = sources.get(digests[image.objgen])
+                if source is None:
+                    continue
+                found.append(Placement(page.number, source, image.pixel_width,
+                                       image.width_pt * MM_PER_PT,
+                                       image.height_pt * MM_PER_PT, image.ppi))
+    return found
+
+
+def resolution_problems(pdf_path: Path, sources: dict[str, PhotoSource], min_ppi: int,
+                        error_ppi: int) -> list[Problem]:
+    """One warning per photo that prints under ``min_ppi`` (at its worst placement).
+
+    Under ``error_ppi`` it is a plain warning (an error with ``--strict``); between the
+    two it is *advisory*: it stays a warning with ``--strict``. The advice to use a larger
+    original is given only when the original itself is too small; a copy prepared smaller
+    than its placement (a layout placing photos wider than its ``image_widths_mm``) is
+    named as such."""
+    worst: dict[Path, Placement] = {}
+    for placed in placements(pdf_path, sources):
+        judged = min(placed.ppi, placed.copy_ppi)
+        if judged >= min_ppi:
+            continue
+        path = placed.source.path
+        if path not in worst or judged < min(worst[path].ppi, worst[path].copy_ppi):
+            worst[path] = placed
+    problems = []
+    for path, placed in worst.items():
+        name = path.name
+        if placed.ppi < min_ppi:
+            ppi = placed.ppi
+            largest = placed.width_mm * ppi / min_ppi
+            severity = "too low to print well" if ppi < error_ppi else \
+                f"below the print shop's {min_ppi} ppi"
+            message = (f"{name} prints at {ppi:.0f} ppi on page {placed.page} ({severity}); "
+                       f"at {min_ppi} ppi it can print at most {largest:.0f} mm wide — use "
+                       "a larger original or place it smaller")
+        else:
+            ppi = placed.copy_ppi
+            message = (f"{name} prints at {ppi:.0f} ppi on page {placed.page} although its "
+                       f"original allows {placed.ppi:.0f} ppi: the layout places it "
+                       f"{placed.width_mm:.0f} mm wide, wider than the "
+                       f"{placed.source.prepared_mm:.0f} mm its copy was prepared for — "
+                       f"raise image_widths_mm to at least {placed.width_mm:.0f} mm in the "
+                       "layout's layout.yaml")
+        problems.append(Problem(message, file=path, warning=True,
+                                advisory=ppi >= error_ppi))
+    return problems
+
