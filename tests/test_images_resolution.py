@@ -153,7 +153,8 @@ def test_strict_keeps_warnings_between_error_and_min_ppi(mixed):
 
 @pytest.fixture(scope="module")
 def too_small(tmp_path_factory):
-    """d.jpg is 240 px wide in a column: 96 ppi (placed at its natural 63.5 mm), under error_ppi (150)."""
+    """d.jpg is 240 px wide in a column: 96 ppi (placed at its natural 63.5 mm), under
+    error_ppi (150)."""
     return write_issue(tmp_path_factory.mktemp("small") / "issue", {
         "cover.jpg": (2600, 1950), "a.jpg": (2200, 1467), "b.jpg": (1100, 733),
         "c.jpg": (1100, 733), "d.jpg": (240, 160), "e.jpg": (1100, 733)})
