@@ -118,8 +118,29 @@ def test_brand_colour_to_press_cmyk():
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
-def test_print_flattens_transparency_on_white(tmp_path, mode):
-    image = Image.new(mode, (500, 300), (255, 0, 0) if mode == "RGB" else (255, 0, 0, 0))
+def test_print_makes_opaque_pngs_cmyk_jpegs(tmp_path, mode):
+    """An opaque PNG (no alpha, or an alpha that is 255 everywhere) is a photo."""
+    image = Image.new(mode, (500, 300), (255, 0, 0) if mode == "RGB" else (255, 0, 0, 255))
     src = save(tmp_path / f"t-{mode}.png", image, "PNG")
     out = prepare_image(src, press(40.0), tmp_path / "cache")
-    assert out.mode == "CMYK"
+    assert (out.mode, out.path.suffix) == ("CMYK", ".jpg")
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_print_keeps_real_transparency(tmp_path, mode):
+    """A logo with transparent pixels stays a PNG with its alpha (its colour goes to CMYK
+    in the PDF, pressimages.py), never flattened onto a white box."""
+    logo = Image.new("RGBA", (500, 300), (255, 255, 255, 0))
+    logo.paste((11, 79, 138, 255), (100, 100, 400, 200))
+    logo.paste((217, 130, 43, 128), (420, 100, 480, 200))
+    source = {"RGBA": logo, "LA": logo.convert("LA"), "P": logo.convert("P")}[mode]
+    if mode == "P":
+        source.info["transparency"] = source.getpixel((0, 0))
+    src = save(tmp_path / f"logo-{mode}.png", source, "PNG")
+    out = prepare_image(src, press(40.0), tmp_path / "cache")
+    assert out.path.suffix == ".png" and out.mode == ("LA" if mode == "LA" else "RGBA")
+    with Image.open(out.path) as im:
+        alpha = im.getchannel("A")
+        assert alpha.getpixel((0, 0)) == 0 and alpha.getpixel((250, 150)) == 255
+        if mode != "P":  # a palette keeps one transparent index, no partial alpha
+            assert alpha.getpixel((450, 150)) == 128

@@ -2,7 +2,8 @@
 
 * **print**: photos colour-managed into the press profile (CMYK, e.g. FOGRA39) from their
   embedded ICC profile (sRGB assumed when none), greyscale kept as greyscale (prints on K),
-  downsampled only when far above the target (``max_ppi``), JPEG q92.
+  downsampled only when far above the target (``max_ppi``), JPEG q92. An image with real
+  transparency (a logo) keeps it: a PNG with alpha, converted to CMYK in the PDF.
 * **email**: sRGB, downsampled to ~150 ppi at the largest size the layout can place the
   photo, JPEG at the configured quality; PNGs with alpha (logos) stay lossless PNG.
 
@@ -25,7 +26,7 @@ from PIL import Image, ImageCms, ImageOps
 from .atomic import write_atomically
 from .units import MM_PER_INCH
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,19 @@ def prepare_image(source: Path, target: Target, cache_dir: Path) -> Prepared:
                 return Prepared(cached, im.width, im.height, im.mode, True)
     image, icc = _open(data, target)
     lossless = source.suffix.lower() == ".png" or image.mode in ("RGBA", "LA", "P", "PA")
-    if target.press:
+    keeps_alpha = target.press and _transparent(image)
+    if keeps_alpha:
+        # A logo over the cover's colour band must not print on a white box: it stays a
+        # PNG with its alpha (sRGB or grey); the print edition converts its colour into
+        # the press profile in the PDF, keeping the soft mask (pressimages.py).
+        image = _to_srgb(image, icc)
+    elif target.press:
         image = _to_print(image, icc, target)
     else:
         image = _to_srgb(image, icc)
     out = io.BytesIO()
-    if lossless and image.mode in ("RGBA", "LA", "RGB", "L") and not target.press:
+    if keeps_alpha or (lossless and image.mode in ("RGBA", "LA", "RGB", "L")
+                       and not target.press):
         image.save(out, "PNG", optimize=True)
         suffix = ".png"
     else:
@@ -111,6 +119,8 @@ def _open(data: bytes, target: Target):
         image = image.point(lambda v: v / 256).convert("L")
     elif image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "PA":
+        image = image.convert("RGBA")
     elif image.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
         image = image.convert("RGB")
     wanted = _wanted_width(image.width, target)
@@ -174,12 +184,22 @@ def _to_print(image: Image.Image, icc: bytes | None, target: Target) -> Image.Im
     if image.mode == "CMYK" and not icc:
         return image  # already press-ready (assumed in the press profile)
     if image.mode in ("RGBA", "LA", "PA"):
-        image = _flatten(image)
-    source = _profile(icc, _srgb())
-    output = ImageCms.getOpenProfile(str(target.cmyk_profile))
-    return ImageCms.profileToProfile(image, source, output,
+        image = _flatten(image)  # opaque alpha: nothing to keep
+    return rgb_to_press(image, target.cmyk_profile, icc)
+
+
+def rgb_to_press(image: Image.Image, profile: Path, icc: bytes | None = None) -> Image.Image:
+    """An RGB image (in its embedded profile ``icc``, else sRGB) in the press profile's
+    CMYK, perceptual intent (photos: keep the gradations, not the exact out-of-gamut hue)."""
+    output = ImageCms.getOpenProfile(str(profile))
+    return ImageCms.profileToProfile(image.convert("RGB"), _profile(icc, _srgb()), output,
                                      renderingIntent=ImageCms.Intent.PERCEPTUAL,
                                      outputMode="CMYK")
+
+
+def _transparent(image: Image.Image) -> bool:
+    """True if some pixel is not fully opaque (a logo), False for an opaque alpha."""
+    return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -2,7 +2,8 @@
 
 Trim + bleed (TrimBox/BleedBox on every page), PDF/X-4 with a CMYK OutputIntent, text in
 pure black ink, brand colours converted into the press profile, photos colour-managed into
-CMYK at ≥ 300 ppi, pages padded for saddle stitching, optional crop marks with a slug line.
+CMYK at ≥ 300 ppi (transparent logos as CMYK with their soft mask), pages padded for
+saddle stitching, optional crop marks with a slug line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .base import PdfEdition
 
 if TYPE_CHECKING:
     from ..compose import Edition
-    from ..errors import Problem
+    from ..errors import Problem, Problems
     from ..imageprep import Target
     from ..layouts import Layout
     from ..manifest import Manifest, PrintSettings
@@ -77,6 +78,15 @@ class PrintEdition(PdfEdition):
                                   "marks: crop; }")
             edition.bleed_box_mm = settings.bleed_mm
         edition.pdf_options = {"pdf_variant": "pdf/x-4"}
+
+    def finish(self, pdf: bytes, manifest: Manifest, layout: Layout, edition: Edition,
+               pages: int, problems: Problems) -> bytes:
+        """The common finishing, then transparent images (RGB + soft mask, as the renderer
+        writes them) converted into press CMYK, their transparency kept."""
+        from ..pressimages import press_colour_images
+
+        pdf = super().finish(pdf, manifest, layout, edition, pages, problems)
+        return press_colour_images(pdf, press_profile(manifest), edition.sources)
 
     def svg_url(self, path: Path, manifest: Manifest, cache: Path) -> str | None:
         from ..imageprep import prepare_svg_for_print
