@@ -13,7 +13,6 @@ from pikepdf import PdfImage
 from PIL import Image
 
 from newsletter_pdf.build import build_issue
-from newsletter_pdf.errors import ValidationError
 from newsletter_pdf.pdfinspect import inspect_pdf
 
 PARAGRAPHS = "\n\n".join(
@@ -175,15 +174,23 @@ def test_under_error_ppi_fails_the_preflight_without_strict(too_small):
     assert not report.ok
 
 
-def test_under_error_ppi_is_an_error_with_strict(too_small):
-    with pytest.raises(ValidationError) as caught:
-        build_issue(too_small, out_dir=too_small.parent / "strict", editions=("print",),
-                    strict=True)
-    lines = [str(p).removeprefix(str(too_small.parent) + "/") for p in caught.value.problems]
-    assert lines == [
+def test_under_error_ppi_is_an_error_with_strict(too_small, monkeypatch):
+    """The command line: exit 1, each problem located, and no claim that nothing was
+    written (--strict judges the written PDF)."""
+    from click.testing import CliRunner
+
+    from newsletter_pdf.cli import main
+
+    monkeypatch.chdir(too_small.parent)
+    result = CliRunner().invoke(main, ["build", "issue", "-o", "strict", "--edition", "print",
+                                       "--strict"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
         "strict/test-newsletter-2024-q2-print.pdf: preflight (print) image resolution: page "
         "3: 240×160 px at 96 ppi (prints sharp only up to 20 mm wide)",
-        "issue/" + D_MESSAGE.replace("warning: ", "")]
+        "issue/" + D_MESSAGE.replace("warning: ", ""),
+        "2 problems found with --strict in what was written (kept for you to look at): "
+        "strict/test-newsletter-2024-q2-print.pdf"]
 
 
 def test_a_copy_prepared_too_small_does_not_blame_the_original(tmp_path):

@@ -237,7 +237,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             warnings += REGISTRY[built.edition].review(built, manifest)
     if strict and strict_errors(warnings):
         from .errors import ValidationError
-        raise ValidationError(strict_errors(warnings))
+        raise ValidationError(strict_errors(warnings),
+                              written=[b.path for b in outputs.values()])
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes)
 

@@ -30,8 +30,13 @@ class Group(click.Group):
                 for problem in exc.problems:
                     click.echo(str(problem), err=True)
                 count = len(exc.problems)
-                click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was "
-                           "written.", err=True)
+                found = f"{count} problem{'s' if count != 1 else ''} found"
+                if exc.written:  # --strict judged the files it had written
+                    click.echo(f"{found} with --strict in what was written (kept for you to "
+                               f"look at): {', '.join(map(display_path, exc.written))}",
+                               err=True)
+                else:
+                    click.echo(f"{found}; nothing was written.", err=True)
             else:
                 click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)

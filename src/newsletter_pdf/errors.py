@@ -67,8 +67,11 @@ class UsageError(NewsletterError):
 class ValidationError(NewsletterError):
     """One or more problems were found in the issue's sources."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], written: list[Path] | tuple = ()):
         self.problems = [p for p in problems if not p.warning]
+        #: Files already written when the problems were found (``--strict`` judges the
+        #: written PDFs: their preflight and photo check run on the files).
+        self.written = list(written)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
