@@ -62,6 +62,7 @@ class BuildResult:
     seconds: float = 0.0
     layout: Layout | None = None
     notes: list[str] = field(default_factory=list)  # said once, not warnings
+    repairs: list[str] = field(default_factory=list)  # the fit and repair log, one line a move
 
 
 def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
@@ -150,6 +151,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
+    log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
     if pdf_names:
@@ -167,32 +169,38 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             if any(rendered.pages - padding != memo["pages"]
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
+        log: list[str] = list(memo.get("log", [])) if memo and results else []
+        fit = memo["fit"] if memo and results else ""
         if not results and print_prep is not None and reference.name in pdf_names:
-            # An edit since the last build: the page count and copyfit level usually stay as
-            # they were, so render the print edition on that guess beside the email edition,
-            # and keep it only if the email edition confirms the guess.
-            results, fit = _render_on_guess(manifest, checked, out, problems, allow_remote,
-                                            _latest_memo(out), print_prep, reference, padder)
-            if results:
-                _write_memo(out, memo_key, {"fit": fit,
-                                            "pages": results[reference.name][0].pages})
-        if not results:
+            # An edit since the last build: the page count and fit usually stay as they
+            # were, so render the print edition on that guess beside the email edition,
+            # and keep it only if the email edition's fit and repair confirms the guess.
+            results, fit, outcome = _render_on_guess(manifest, checked, out, problems,
+                                                     allow_remote, _latest_memo(out),
+                                                     print_prep, reference, padder)
+            if outcome is not None:
+                log = outcome.log
+                _remember(out, memo_key, fit, outcome)
+        if not (memo and results) and reference.name not in results:
             t0 = time.perf_counter()
-            rendered, fit = _fitted(manifest, checked, out, reference.name, problems,
-                                    allow_remote)
-            page_count = rendered.pages
-            if reference.name in pdf_names:
-                results[reference.name] = (rendered, 0, time.perf_counter() - t0)
-            if print_prep is not None:
-                t0 = time.perf_counter()
-                padding = padder.padding(page_count, manifest)
-                edition = print_prep()
-                edition.padding_pages = padding
-                edition.extra_css += "\n" + fit
-                rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
-                                   edition)
-                results[padder.name] = (rendered, padding, time.perf_counter() - t0)
-            _write_memo(out, memo_key, {"fit": fit, "pages": page_count})
+            rendered, fit, outcome = _fitted(manifest, checked, out, reference.name,
+                                             problems, allow_remote)
+            log = outcome.log
+            results[reference.name] = (rendered, 0, time.perf_counter() - t0)
+            _remember(out, memo_key, fit, outcome)
+        if print_prep is not None and padder.name not in results:
+            page_count = results[reference.name][0].pages
+            t0 = time.perf_counter()
+            padding = padder.padding(page_count, manifest)
+            edition = print_prep()
+            edition.padding_pages = padding
+            edition.extra_css += "\n" + fit
+            rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
+                               edition)
+            results[padder.name] = (rendered, padding, time.perf_counter() - t0)
+        if reference.name not in pdf_names:
+            results.pop(reference.name, None)
+        _report_layout(results, problems, manifest, checked.layout)
     for kind in kinds:
         name = kind.name
         if not kind.is_pdf:
@@ -240,7 +248,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         raise ValidationError(strict_errors(warnings),
                               written=[b.path for b in outputs.values()])
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
-    return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes)
+    return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes,
+                       log)
 
 
 def _memo_key(manifest, checked, out, problems) -> str:
@@ -348,48 +357,46 @@ def _latest_memo(out: Path) -> dict | None:
 
 
 def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
-                     reference, padder) -> tuple[dict, str]:
-    """Both editions side by side, the padding one (print) on the last build's page count
-    and copyfit level; ({}, "") when the guess was wrong (the print render is dropped, with
-    anything it reported), else (results, fit).
-
-    The reference (email) edition is still rendered at every copyfit level up to the guessed one, in
-    parallel: a build must not depend on what was built before, and the copyfit always
-    tries the levels in order."""
-    if not guess or guess.get("fit") not in FIT_LEVELS[:2]:
-        return {}, ""
-    fit = guess["fit"]
-    levels = FIT_LEVELS[:FIT_LEVELS.index(fit) + 1]
+                     reference, padder):
+    """Both editions side by side on the last build's page count, when that build needed
+    no fit search and no repair (its CSS is the starting level's): the reference edition's
+    render is the first step of its fit-and-repair, and the print render is kept only if
+    fit-and-repair settles on that same CSS and page count. Returns (results, css,
+    outcome), ({}, "", None) when the guess does not hold."""
+    start = base_css(checked.layout)
+    if not guess or guess.get("fit") != start:
+        return {}, "", None
     padding = padder.padding(guess["pages"], manifest)
     spare = Problems()
 
-    def email_job(level):
+    def email_job():
         t0 = time.perf_counter()
         found = Problems()
         edition = _prepare(reference.name, manifest, checked.layout, out, found)
-        edition.extra_css += "\n" + level
+        edition.extra_css += "\n" + start
         rendered = _render(manifest, checked, out, reference.name, found, allow_remote,
                            edition)
-        return rendered, found, time.perf_counter() - t0
+        rendered.problems = found
+        return rendered, time.perf_counter() - t0
 
     def print_job():
         t0 = time.perf_counter()
         edition = print_prep()
         edition.padding_pages = padding
-        edition.extra_css += "\n" + fit
+        edition.extra_css += "\n" + start
         rendered = _render(manifest, checked, out, padder.name, spare, allow_remote, edition)
-        return rendered, spare, time.perf_counter() - t0
+        return rendered, time.perf_counter() - t0
 
-    done = _in_parallel([lambda level=level: email_job(level) for level in levels]
-                        + [print_job])
-    emails, (printed, _, print_s) = done[:-1], done[-1]
-    slivers = [_ends_with_sliver(rendered.pdf, manifest) for rendered, _, _ in emails]
-    email, found, email_s = emails[-1]
-    if email.pages != guess["pages"] or slivers != [True] * (len(levels) - 1) + [False]:
-        return {}, ""
-    problems.extend(found)
+    (email, email_s), (printed, print_s) = _in_parallel([email_job, print_job])
+    t0 = time.perf_counter()
+    email, css, outcome = _fitted(manifest, checked, out, reference.name, problems,
+                                  allow_remote, first=(start, email))
+    email_s += time.perf_counter() - t0
+    if css != start or email.pages != guess["pages"]:
+        return {reference.name: (email, 0, email_s)}, css, outcome
     problems.extend(spare)
-    return {reference.name: (email, 0, email_s), padder.name: (printed, padding, print_s)}, fit
+    return ({reference.name: (email, 0, email_s), padder.name: (printed, padding, print_s)},
+            css, outcome)
 
 
 def _background(call):
@@ -402,54 +409,73 @@ def _background(call):
     return future.result
 
 
-# Copyfitting: when the articles' last page would hold only a few stray lines, tighten the
-# photo height caps (CSS custom properties of the layout) and render again.
-FIT_LEVELS = ["", ":root { --photo-cap: 60mm; --span-cap: 85mm; }",
-              ":root { --photo-cap: 52mm; --span-cap: 75mm; }"]
-SHORT_PAGE_LINES = 6
+def _remember(out: Path, key: str, css: str, outcome) -> None:
+    _write_memo(out, key, {"fit": css, "pages": outcome.rendered.pages, "log": outcome.log})
 
 
-def _fitted(manifest, checked, out, name, problems, allow_remote, padding=0, fit=None):
-    """Render one edition; without a known fit level, try them until no page is a sliver.
+def _report_layout(results: dict, problems: Problems, manifest: Manifest,
+                   layout: Layout) -> None:
+    """The audit's findings on every rendered edition become warnings (one per finding,
+    naming the edition when only some editions have it); the repairs made become notes."""
+    from .audit import run_audit
+    from .repair import Outcome, over_budget
 
-    Levels are tried one at a time: the other core prepares the print edition meanwhile,
-    and most issues fit at the first level."""
-    def edition_at(level):
-        edition = _prepare(name, manifest, checked.layout, out, problems, padding)
-        edition.extra_css += "\n" + level
-        return edition
+    found: dict[str, list[str]] = {}
+    for name, (rendered, _, _) in results.items():
+        if rendered.layout is None:
+            continue
+        for finding in run_audit(rendered.layout, layout.audit):
+            found.setdefault(str(finding), []).append(name)
+    for text, names in found.items():
+        where = "" if len(names) == len(results) else f"{' and '.join(names)} edition: "
+        problems.warn(f"layout: {where}{text}", file=manifest.path)
+    reference = results.get(page_reference().name)
+    if reference is not None:
+        from .repair import budget_for
+        budget = budget_for(reference[0].pages, manifest.issue.pages, _page_multiple(manifest))
+        message = over_budget(Outcome(reference[0], "", [], budget=budget))
+        if message:
+            problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
 
-    if fit is not None:
-        return _render(manifest, checked, out, name, problems, allow_remote,
-                       edition_at(fit)), fit
-    for level in FIT_LEVELS:
-        rendered = _render(manifest, checked, out, name, problems, allow_remote,
-                           edition_at(level))
-        if not _ends_with_sliver(rendered.pdf, manifest):
-            return rendered, level
-    return rendered, level
+
+def _page_multiple(manifest: Manifest) -> int:
+    """The multiple the page budget aims at: the padding edition's (print: 4), whichever
+    editions this build writes, so that every edition gets the same pages."""
+    return max([kind.page_multiple(manifest) for kind in REGISTRY.values()
+                if kind.needs_page_count] or [1])
 
 
-def _ends_with_sliver(pdf: bytes, manifest: Manifest) -> bool:
-    """True if the last page of articles carries only a few lines (the rest overflowed)."""
-    import io
+def _fitted(manifest, checked, out, name, problems, allow_remote, first=None):
+    """Render the reference edition at the layout's fit level for the page budget, with the
+    audit's findings repaired (see repair.py); ``first``: (css, rendered) already done.
 
-    import pypdf
+    Returns (rendered, css, outcome). Each attempt collects its own problems; only the
+    chosen render's are kept."""
+    from .repair import fit_and_repair
 
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    index = len(reader.pages) - (2 if manifest.back_page else 1)
-    if index < 1:
-        return False
-    page = reader.pages[index]
-    footer = {manifest.footer.contact_line if manifest.footer else ""}
-    lines = [line for line in (page.extract_text() or "").splitlines()
-             if line.strip() and manifest.issue_label not in line and line not in footer
-             and not line.strip().isdigit()]
-    if len(lines) > SHORT_PAGE_LINES:
-        return False
-    from .pdfinspect import inspect_pdf
+    def render(css):
+        if first is not None and css == first[0]:
+            return first[1]
+        found = Problems()
+        edition = _prepare(name, manifest, checked.layout, out, found)
+        edition.extra_css += "\n" + css
+        rendered = _render(manifest, checked, out, name, found, allow_remote, edition)
+        rendered.problems = found
+        return rendered
 
-    return not inspect_pdf(io.BytesIO(pdf))[index].images
+    with _reporter[0].stage("fit and repair"):
+        outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
+                                 multiple=_page_multiple(manifest))
+    problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
+    return outcome.rendered, outcome.css, outcome
+
+
+def base_css(layout: Layout) -> str:
+    """The CSS of the fit level every build starts from."""
+    from .repair import _ladder, ladder_css
+
+    levels, start = _ladder(layout)
+    return ladder_css(levels[start])
 
 
 def _prepare(name: str, *args, **kwargs):

@@ -115,6 +115,8 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
     _announce(result.layout)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    for line in result.repairs:
+        click.echo(f"layout: {line}", err=True)
     for built in result.outputs.values():
         verdict = ""
         if built.preflight is not None:

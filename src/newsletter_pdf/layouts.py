@@ -22,7 +22,8 @@ from .manifest import Manifest
 from .templating import BoundedSandbox, ConfinedLoader, TemplateRefused
 
 LAYOUT_FILE = "layout.yaml"
-KNOWN_KEYS = {"name", "description", "extends", "stylesheets", "fonts", "colours", "options"}
+KNOWN_KEYS = {"name", "description", "extends", "stylesheets", "fonts", "colours", "options",
+              "audit", "repair"}
 
 
 def data_dir(name: str) -> Path:
@@ -50,6 +51,8 @@ class Layout:
     fonts: dict
     colours: dict
     options: dict
+    audit: dict = field(default_factory=dict)   # thresholds of the layout audit
+    repair: dict = field(default_factory=dict)  # the repair moves, their limits, the fit ladder
     roots: list[Path] = field(default_factory=list)  # folders the renderer may read
 
     def find(self, relative: str) -> Path | None:
@@ -134,11 +137,12 @@ def load_layout(manifest: Manifest, problems: Problems) -> Layout | None:
             problems.error("layouts extend each other in a loop", file=folder / LAYOUT_FILE,
                            key="extends")
             return None
-    merged: dict = {"stylesheets": [], "fonts": {}, "colours": {}, "options": {}}
+    merged: dict = {"stylesheets": [], "fonts": {}, "colours": {}, "options": {}, "audit": {},
+                    "repair": {}}
     for config in reversed(configs):  # parent first, child overrides
         if "stylesheets" in config:
             merged["stylesheets"] = list(config["stylesheets"])
-        for key in ("fonts", "colours", "options"):
+        for key in ("fonts", "colours", "options", "audit", "repair"):
             merged[key].update(config.get(key) or {})
     layout = Layout(name=manifest.layout, chain=chain, **merged)
     for sheet in layout.stylesheets:

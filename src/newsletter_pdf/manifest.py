@@ -70,6 +70,9 @@ class IssueInfo:
     dir: Literal["rtl", "ltr"] | None = field("writing direction of the whole issue, rtl or "
                                               "ltr (default: the language's)")
     page_size: Literal["A4", "Letter"] = field("paper size: A4 or Letter", "A4")
+    pages: int | None = field("page budget: the number of pages the issue must fill, cover and "
+                              "back page included (default: the nearest multiple of 4 the "
+                              "layout can reach)")
     where: Where | None = None
 
 
@@ -406,6 +409,11 @@ def _check_semantics(m: Manifest, reader: Reader, root) -> None:
         p.error(f"{slug!r} is not a file-name stem; use only letters, digits and dashes "
                 "(e.g. 'iom-iraq-newsletter'): the PDFs are named after it",
                 **_at((m.locations or {}).get("newsletter.slug"), "newsletter.slug"))
+    budget = m.issue.pages
+    if budget is not None and not 2 <= budget <= 400:
+        p.error(f"a page budget of {budget} pages is not possible; write a page count from 2 "
+                "to 400, e.g. 8, or leave 'pages' out",
+                **_at((m.locations or {}).get("issue.pages", m.issue.where), "issue.pages"))
     if m.cover and m.cover.focus is not None and not FOCUS.match(m.cover.focus.strip()):
         p.error(f"{m.cover.focus!r} is not a position; write one or two percentages or "
                 "keywords, e.g. '50% 30%' or 'center top'",

@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .audit.pagemap import page_map
 from .bounded import run_bounded
 from .errors import Problems, RenderError
 from .fetcher import ConfinedFetcher
@@ -39,6 +40,7 @@ class Rendered:
     refused: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # WeasyPrint's own log warnings
     text: str = ""  # the laid-out text, line by line (for the no-silent-loss check)
+    layout: object | None = None  # audit.PageMap: what sits where on each page
 
 
 class _Collect(logging.Handler):
@@ -98,11 +100,12 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
     font_config = None
     try:
         font_config = FontConfiguration()
-        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=fetcher).render(
-            font_config=font_config, **(pdf_options or {}))
+        source = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
+                                 url_fetcher=fetcher)
+        document = source.render(font_config=font_config, **(pdf_options or {}))
         pdf = document.write_pdf(**(pdf_options or {}))
         text = laid_out_text(document)
+        layout = page_map(document, source.etree_element)
     except MemoryError:
         raise RenderError("the render ran out of memory; make photos smaller (under "
                           "about 25 megapixels each) or split very long articles") from None
@@ -122,7 +125,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
             shutil.rmtree(folder, ignore_errors=True)
             font_config._folder = None
     return Rendered(pdf=pdf, pages=len(document.pages), refused=list(fetcher.refused),
-                    warnings=handler.messages, text=text)
+                    warnings=handler.messages, text=text, layout=layout)
 
 
 def _too_slow(limit: float) -> RenderError:

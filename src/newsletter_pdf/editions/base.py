@@ -72,6 +72,11 @@ class PdfEdition:
         """Blank pages to add before the back page (print: saddle stitching)."""
         return 0
 
+    def page_multiple(self, manifest: Manifest) -> int:
+        """The page count must be a multiple of this (print: 4, saddle stitching); the page
+        budget aims at it so that no blank page is needed."""
+        return 1
+
     # -- steps ---------------------------------------------------------------------------
 
     def prepare(self, manifest: Manifest, layout: Layout, out_dir: Path, problems: Problems,

@@ -97,6 +97,9 @@ class PrintEdition(PdfEdition):
     def roots(self, manifest: Manifest, cache: Path) -> list[Path]:
         return [cache, press_profile(manifest).parent]
 
+    def page_multiple(self, manifest: Manifest) -> int:
+        return max(1, print_settings(manifest).pad_to_multiple)
+
     def padding(self, page_count: int | None, manifest: Manifest) -> int:
         multiple = print_settings(manifest).pad_to_multiple
         if not page_count or multiple <= 1 or page_count % multiple == 0:

@@ -1,0 +1,252 @@
+"""The laid-out pages as the audit sees them: what sits where, read from WeasyPrint's box tree.
+
+The walk runs in the render child, on the document WeasyPrint has just laid out (no PDF
+parsing), and returns small picklable records:
+
+* one :class:`Page` per page, with its content area and its kind (cover, article, back,
+  notes, contents);
+* on each page, :class:`Item` records in reading order: every text line (with its role —
+  body, head, subhead, caption, box, quote…), every photo, box, pull quote and table, each
+  with the article it belongs to, its rectangle, and its *container*: which band (the text
+  between two spanning elements) and which column of that band it sits in.
+
+Reading order on a page: article fragments in document order; inside each, bands top to
+bottom, the spanning elements of a band first, then its columns in the article's reading
+direction (the first column is on the right in a right-to-left article).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Classes of the built-in templates (a layout that renames them gets role "body").
+HEAD_CLASSES = {"kicker": "head", "article-title": "head", "deck": "head", "byline": "head",
+                "subhead": "subhead", "minor-head": "subhead", "box-title": "box-title",
+                "notes-title": "notes"}
+BLOCK_CLASSES = {"photo": "photo", "box": "box", "pull-quote": "quote"}
+PAGE_CLASSES = {"cover": "cover", "back-page": "back", "notes-page": "notes",
+                "contents-page": "contents"}
+
+
+@dataclass
+class Item:
+    """One thing on a page: a line of text or a block (photo, box, quote, table)."""
+
+    kind: str            # "line", "photo", "box", "quote", "table"
+    role: str            # lines: body, head, subhead, box-title, box, caption, quote, table
+    article: str | None  # the id of the article it belongs to
+    x: float
+    y: float
+    w: float
+    h: float
+    container: tuple = ()    # (fragment, band, column) on its page; column -1 = spanning
+    block: int = -1          # the block element (paragraph, figure…) it belongs to
+    selector: str = ""       # a CSS selector for that block (for repairs)
+    name: str = ""           # a photo's file, a box's id, a heading's first words
+    ink_right: float = 0.0   # lines: where the text really ends (overflow check)
+    ink_left: float = 0.0
+    limit: tuple[float, float] = (0.0, 0.0)  # the left and right edges it must stay within
+    lines: int = 1           # blocks: how many lines of text they hold
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+
+@dataclass
+class Page:
+    number: int
+    kind: str  # cover, article, back, notes, contents, blank
+    top: float
+    bottom: float
+    left: float
+    right: float
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass
+class PageMap:
+    pages: list[Page]
+    rtl: dict[str, bool] = field(default_factory=dict)   # article id -> right-to-left
+    titles: dict[str, str] = field(default_factory=dict)  # article id -> its headline
+
+    def items(self, article: str | None = None):
+        for page in self.pages:
+            for item in page.items:
+                if article is None or item.article == article:
+                    yield page, item
+
+
+def _classes(element) -> set[str]:
+    return set((element.get("class") or "").split()) if element is not None else set()
+
+
+def page_map(document, root=None) -> PageMap:
+    """Walk a rendered WeasyPrint document (``root``: its ``etree_element``, for selectors)."""
+    from weasyprint.formatting_structure import boxes
+
+    parents: dict[int, object] = {}
+    if root is not None:
+        for parent in root.iter():
+            for child in parent:
+                parents[id(child)] = parent
+    block_ids: dict[int, int] = {}
+    selectors: dict[int, str] = {}
+
+    def block_key(element) -> int:
+        return block_ids.setdefault(id(element), len(block_ids))
+
+    def selector(element) -> str:
+        key = id(element)
+        if key in selectors:
+            return selectors[key]
+        steps = []
+        node = element
+        while node is not None:
+            if node.get("id"):
+                steps.append(f"#{_css_ident(node.get('id'))}")
+                break
+            parent = parents.get(id(node))
+            if parent is None:
+                steps = []
+                break
+            index = list(parent).index(node) + 1
+            steps.append(f":nth-child({index})")
+            node = parent
+        selectors[key] = " > ".join(reversed(steps))
+        return selectors[key]
+
+    result = PageMap([])
+
+    def walk(box, page: Page, ctx: dict) -> None:
+        element = getattr(box, "element", None)
+        tag = getattr(box, "element_tag", "") or ""
+        classes = _classes(element) if "::" not in tag else set()
+        ctx = dict(ctx)
+        if tag == "article" and "story" in classes:
+            ctx["article"] = element.get("id")
+            ctx["rtl"] = (element.get("dir") or "") == "rtl"
+            result.rtl.setdefault(ctx["article"], ctx["rtl"])
+            ctx["fragment"] = ctx["fragments"][0] = ctx["fragments"][0] + 1
+            _walk_columns(box, page, ctx)
+            return
+        for name, kind in PAGE_CLASSES.items():
+            if name in classes and page.kind in ("article", "blank"):
+                page.kind = kind
+        for name, role in HEAD_CLASSES.items():
+            if name in classes:
+                ctx["role"] = role
+                ctx["block"] = element
+        kind = next((k for name, k in BLOCK_CLASSES.items() if name in classes), None)
+        if tag == "figure":
+            kind = "photo"
+        if tag == "table":
+            kind = "table"
+        if kind and ctx.get("article"):
+            item = Item(kind, kind, ctx["article"], box.position_x, box.position_y,
+                        box.margin_width(), box.margin_height(), ctx.get("container", ()),
+                        block_key(element), selector(element),
+                        _block_name(element, kind), limit=ctx.get("limit", (0.0, 0.0)))
+            page.items.append(item)
+            ctx["role"] = {"photo": "caption", "box": "box", "quote": "quote",
+                           "table": "table"}[kind]
+            ctx["block"] = element
+            ctx["owner"] = item
+        if isinstance(box, boxes.LineBox):
+            _line(box, page, ctx)
+            return
+        if (isinstance(box, boxes.BlockBox) and element is not None and "::" not in tag
+                and ctx.get("role", "body") == "body" and tag not in ("article", "section")):
+            ctx["block"] = element
+        for child in getattr(box, "children", None) or []:
+            walk(child, page, ctx)
+
+    def _walk_columns(box, page: Page, ctx: dict) -> None:
+        """An article's fragment on this page: spanning children and column boxes."""
+        inner = (box.content_box_x(), box.content_box_x() + box.width)
+        band = 0
+        previous_was_column = False
+        children = list(getattr(box, "children", None) or [])
+        xs = sorted({round(c.position_x) for c in children
+                     if c.margin_width() < 0.9 * box.width})
+        if ctx["rtl"]:
+            xs.reverse()
+        for child in children:
+            spanning = child.margin_width() >= 0.9 * box.width or not xs
+            if spanning:
+                if previous_was_column and xs:
+                    band += 1
+                column = -1 if xs else 0
+                previous_was_column = False
+            else:
+                column = xs.index(round(child.position_x))
+                previous_was_column = True
+            child_ctx = dict(ctx, container=(ctx["fragment"], band, column), role="body",
+                             limit=(child.content_box_x() if not spanning else inner[0],
+                                    (child.content_box_x() + child.width) if not spanning
+                                    else inner[1]))
+            if getattr(child, "element", None) is box.element:
+                # an anonymous column box (it carries the article's element): its blocks
+                for grandchild in getattr(child, "children", None) or []:
+                    walk(grandchild, page, child_ctx)
+            else:
+                walk(child, page, child_ctx)
+
+    def _line(line, page: Page, ctx: dict) -> None:
+        texts = [b for b in line.descendants() if isinstance(b, boxes.TextBox)]
+        text = "".join(b.text for b in texts)
+        if not text.strip() or not ctx.get("article"):
+            return
+        inks = [(b.position_x, b.position_x + b.margin_width()) for b in line.descendants()
+                if isinstance(b, (boxes.TextBox, boxes.InlineReplacedBox))]
+        element = ctx.get("block")
+        item = Item("line", ctx.get("role", "body"), ctx["article"], line.position_x,
+                    line.position_y, line.width, line.height, ctx.get("container", ()),
+                    block_key(element) if element is not None else -1,
+                    selector(element) if element is not None else "",
+                    text.strip()[:60],
+                    ink_left=min(a for a, _ in inks) if inks else line.position_x,
+                    ink_right=max(b for _, b in inks) if inks else line.position_x,
+                    limit=ctx.get("limit", (0.0, 0.0)))
+        page.items.append(item)
+        owner = ctx.get("owner")
+        if owner is not None and owner is not item:
+            owner.lines += 1
+        if ctx.get("role") == "head" and element is not None and \
+                "article-title" in _classes(element):
+            result.titles.setdefault(ctx["article"], text.strip())
+
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        entry = Page(number, "article" if number > 1 else "cover",
+                     page_box.content_box_y(), page_box.content_box_y() + page_box.height,
+                     page_box.content_box_x(), page_box.content_box_x() + page_box.width)
+        entry.kind = "blank"
+        walk(page_box, entry, {"fragments": [0], "role": "body"})
+        if entry.kind == "blank" and entry.items:
+            entry.kind = "article"
+        result.pages.append(entry)
+    return result
+
+
+def _block_name(element, kind: str) -> str:
+    if kind == "photo":
+        return element.get("data-photo") or ""
+    if kind == "box":
+        return element.get("id") or ""
+    return ""
+
+
+def _css_ident(text: str) -> str:
+    """``text`` escaped for use as a CSS identifier (ids come from the manifest)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch.isalnum() and ch.isascii() and not (i == 0 and ch.isdigit()) or ch in "-_":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return "".join(out)

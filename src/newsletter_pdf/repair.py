@@ -1,0 +1,218 @@
+"""Stage 5b — fit and repair: reach the page budget, then mend what the audit finds.
+
+A designer given new content does two things, and so does this stage, on the reference
+edition's layout (the email edition: the fastest render; the other editions then render
+with the same CSS and so the same pages):
+
+1. **Fit the page budget.** The layout declares a *fit ladder* in ``layout.yaml``
+   (``repair.ladder``): sets of CSS custom properties from the loosest (larger photos, more
+   air) to the tightest, and the rung every build starts on. The budget is ``issue.pages``
+   or, without it, the multiple of four nearest the content's natural length. The build
+   searches the ladder (bisection: a few renders) for the loosest rung whose page count is
+   within the budget. When no rung reaches it, the editor is told by how many lines the
+   content is over (or under) the budget.
+2. **Repair the findings.** Each audit finding names a rule; ``repair.moves`` maps rules to
+   CSS rules with placeholders (``{selector}``: the block concerned, ``{article}``: its
+   article), tried one after the other: move a stranded subhead to the next column, start a
+   stranded headline on a new page, tighten an article to pull stray lines back, shrink a
+   photo that landed away from its text, make a too-wide table span both columns. A pass
+   applies one move per finding and re-renders; a pass that adds findings or breaks the
+   budget is undone. At most ``repair.passes`` passes, each recorded in the log.
+
+What is left is reported as warnings naming page, item and the editor's options.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .audit import Finding, run_audit
+
+#: Used when a layout declares no ladder: one rung, no CSS.
+_FLAT = {"start": 0, "levels": [{}]}
+_PROPERTY = re.compile(r"^--[A-Za-z0-9-]{1,40}$")
+_VALUE = re.compile(r"^[A-Za-z0-9.%+\- ()*/]{1,60}$")
+
+
+@dataclass
+class Outcome:
+    """What the stage settled on, and the render at that setting."""
+
+    rendered: object              # render.Rendered of the reference edition
+    css: str                      # the CSS every edition renders with
+    findings: list[Finding]
+    log: list[str] = field(default_factory=list)   # one line per move or search step
+    renders: int = 0
+    budget: int | None = None
+
+
+def ladder_css(level: dict) -> str:
+    """One rung of the ladder as a ``:root`` rule (names and values checked: they come
+    from a layout file)."""
+    pairs = [f"{k}: {v};" for k, v in level.items()
+             if _PROPERTY.match(str(k)) and _VALUE.match(str(v))]
+    return f":root {{ {' '.join(pairs)} }}" if pairs else ""
+
+
+def _ladder(layout) -> tuple[list[dict], int]:
+    ladder = (layout.repair or {}).get("ladder") or _FLAT
+    levels = [dict(level or {}) for level in ladder.get("levels") or [{}]]
+    start = min(max(int(ladder.get("start", 0)), 0), len(levels) - 1)
+    return levels, start
+
+
+def budget_for(pages: int, wanted: int | None, multiple: int) -> int:
+    """The page count to aim at: the issue's own budget, else the nearest multiple (ties and
+    a two-page gap go up: growing a page is easier than losing two)."""
+    if wanted:
+        return wanted
+    if multiple <= 1 or pages % multiple == 0:
+        return pages
+    down = pages - pages % multiple
+    up = down + multiple
+    return down if pages - down < up - pages and down >= 2 else up
+
+
+def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | None = None,
+                   multiple: int = 4, fixed: str = "") -> Outcome:
+    """Render through ``render(css)`` until the budget and the audit are satisfied (bounded).
+
+    ``fixed`` is CSS added to every render (the copyfit of an earlier build is not used:
+    a build never depends on what was built before)."""
+    levels, start = _ladder(layout)
+    settings = layout.audit or {}
+    cache: dict[str, tuple] = {}
+    log: list[str] = []
+
+    def attempt(css: str):
+        if css not in cache:
+            rendered = render("\n".join(x for x in (fixed, css) if x))
+            cache[css] = (rendered, run_audit(rendered.layout, settings))
+        return cache[css]
+
+    def at(level: int, fixes: list[str] = ()) -> str:
+        return "\n".join([ladder_css(levels[level]), *fixes])
+
+    level = start
+    rendered, findings = attempt(at(level))
+    budget = budget_for(rendered.pages, wanted, multiple)
+    if not wanted and budget > rendered.pages and budget - rendered.pages >= multiple / 2 \
+            and budget - multiple >= 2 and len(levels) > 1:
+        # Halfway between two multiples: losing pages by tightening beats blank pages.
+        if attempt(at(len(levels) - 1))[0].pages <= budget - multiple:
+            budget -= multiple
+    if rendered.pages != budget and len(levels) > 1:
+        level = _search(levels, start, budget, rendered.pages, lambda i: attempt(at(i))[0].pages)
+        rendered, findings = attempt(at(level))
+        log.append(f"page budget {budget}: fit level {level + 1} of {len(levels)} gives "
+                   f"{rendered.pages} pages (the designed level {start + 1}: "
+                   f"{cache[at(start)][0].pages})")
+    moves = (layout.repair or {}).get("moves") or {}
+    passes = int((layout.repair or {}).get("passes", 3))
+    fixes: list[str] = []
+    tried: dict[tuple, int] = {}
+    queue: list[list[tuple]] = []
+    for number in range(1, passes + 1):
+        if not queue:
+            planned = []
+            for finding in findings:
+                options = _options(moves, finding)
+                step = tried.get(finding.key, 0)
+                if step < len(options):
+                    tried[finding.key] = step + 1
+                    planned.append((finding, options[step]))
+            if not planned:
+                break
+            queue = [planned]
+        planned = queue.pop(0)
+        candidate = fixes + [rule for _, rule in planned]
+        new, new_findings = attempt(at(level, candidate))
+        better = (len(new_findings) < len(findings)
+                  and (new.pages == budget or new.pages <= rendered.pages))
+        for finding, rule in planned:
+            log.append(f"pass {number}: {'' if better else 'tried and undone: '}"
+                       f"{_describe(finding)} → {rule}")
+        if better:
+            fixes, rendered, findings = candidate, new, new_findings
+        elif len(planned) > 1:
+            queue = [[move] for move in planned]  # one at a time: which of them helps
+    return Outcome(rendered, at(level, fixes), findings, log, len(cache), budget)
+
+
+def _search(levels, start, budget, pages_at_start, pages) -> int:
+    """The loosest level whose page count is within the budget; the tightest if none is
+    (levels are ordered loosest first, so pages never grow with the index)."""
+    if pages_at_start > budget:
+        low, high = start + 1, len(levels) - 1  # tighter
+        if pages(high) > budget:
+            return start  # cannot reach it: keep the designed look, report the overrun
+    else:
+        low, high = 0, start  # looser: the loosest level still within the budget
+        if pages(low) <= budget:
+            return low
+        low += 1
+    while low < high:
+        middle = (low + high) // 2
+        if pages(middle) <= budget:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _options(moves: dict, finding: Finding) -> list[str]:
+    """The CSS rules the layout declares for this finding, with placeholders filled in."""
+    entry = moves.get(finding.rule)
+    if isinstance(entry, dict):  # by kind: stranded.subhead, separated.photo …
+        kind = finding.data.get("role") or finding.data.get("kind") or "default"
+        if finding.data.get("spanning") and "spanning" in entry:
+            kind = "spanning"
+        entry = entry.get(kind, entry.get("default"))
+    if isinstance(entry, str):
+        entry = [entry]
+    previous = finding.data.get("previous")
+    values = {"{article}": f"#{_ident(finding.article)}" if finding.article else "",
+              "{previous}": f"#{_ident(previous)}" if previous else "",
+              "{selector}": finding.selector}
+    out = []
+    for template in entry or []:
+        template = str(template)
+        if any(name in template and not value for name, value in values.items()):
+            continue
+        for name, value in values.items():
+            template = template.replace(name, value)
+        out.append(template)
+    return out
+
+
+def _ident(text: str) -> str:
+    from .audit.pagemap import _css_ident
+    return _css_ident(text)
+
+
+def _describe(finding: Finding) -> str:
+    return f"page {finding.page}: {finding.message}"
+
+
+def over_budget(outcome: Outcome) -> str | None:
+    """What to tell the editor when the budget was not reached."""
+    pages = outcome.rendered.pages
+    budget = outcome.budget
+    if budget is None or pages == budget:
+        return None
+    layout = outcome.rendered.layout
+    if pages > budget:
+        articles = [page for page in layout.pages if page.kind == "article"]
+        allowed = max(0, budget - (pages - len(articles)))
+        extra = [item for page in articles[allowed:] for item in page.items]
+        lines = sum(1 for item in extra if item.kind == "line")
+        photos = sum(1 for item in extra if item.kind == "photo")
+        more = f" and {photos} photo(s)" if photos else ""
+        return (f"the issue needs {pages} pages, {pages - budget} over its budget of "
+                f"{budget}, even with the tightest fit: cut about {lines} lines{more}, or "
+                f"drop a photo, or raise issue.pages")
+    return (f"the issue fills {pages} pages, {budget - pages} under its budget of {budget}, "
+            f"even with the loosest fit: add text or a photo, or lower issue.pages (a blank "
+            f"Notes page fills the gap)")
