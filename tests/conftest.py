@@ -13,6 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "issues" / "2011-q1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_layout_memo(tmp_path_factory):
+    """One layout memo for the whole run: the same content built into many temporary
+    folders searches its fit and repairs once (test_rebuilds.py tests the memo itself)."""
+    import os
+
+    path = tmp_path_factory.mktemp("memo") / "layout-memo.json"
+    os.environ["NEWSLETTER_LAYOUT_MEMO"] = str(path)
+    yield path
+    os.environ.pop("NEWSLETTER_LAYOUT_MEMO", None)
+
+
 @pytest.fixture(scope="session")
 def sample_result(tmp_path_factory):
     """The sample issue, both editions, built by the real pipeline into a temp folder."""

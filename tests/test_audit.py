@@ -65,8 +65,8 @@ def test_a_headline_forced_to_the_page_foot_is_stranded():
 
 
 def test_a_subhead_forced_to_a_column_foot_is_stranded():
-    body = (f'<article class="story" id="a"><p style="height: 68mm">x</p>'
-            f'<h2 class="subhead">Lonely subhead</h2>'
+    body = ('<article class="story" id="a"><p style="height: 68mm">x</p>'
+            '<h2 class="subhead">Lonely subhead</h2>'
             + "".join(f"<p>{WORDS * 3}</p>" for _ in range(6)) + "</article>")
     # the user agent's own `h2 { break-after: avoid }` must not save it here
     _, found = audit(body, css="article.story { column-fill: auto; } "

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from newsletter_pdf import build as build_module
 from newsletter_pdf.build import build_issue
 
 from .conftest import SAMPLE
+
+
+@pytest.fixture(autouse=True)
+def own_memo(monkeypatch):
+    """These tests are about the memo of an output folder: not the suite's shared one."""
+    monkeypatch.delenv("NEWSLETTER_LAYOUT_MEMO", raising=False)
 
 
 def counting_renders(monkeypatch) -> list[str]:

@@ -262,12 +262,21 @@ def _memo_key(manifest, checked, out, problems) -> str:
     edition = _prepare(page_reference().name, manifest, checked.layout, out, problems)
     html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
                            allow_html=checked.allow_html, time_limit=checked.time_limit)
+    # The same content built into another folder (or from a copy of the issue) is the same
+    # layout: the folders' own paths do not count.
+    for folder, name in ((out, "<out>"), (manifest.folder, "<issue>")):
+        html = html.replace(Path(folder).resolve().as_uri(), name)
     return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
 
 
 def _memo_path(out: Path) -> Path:
+    """The memo of the builds into ``out`` (the test suite shares one across its folders:
+    ``NEWSLETTER_LAYOUT_MEMO`` names that file)."""
+    import os
+
     from .imageprep import cache_dir_for
-    return cache_dir_for(out).parent / "layout-memo.json"
+    shared = os.environ.get("NEWSLETTER_LAYOUT_MEMO")
+    return Path(shared) if shared else cache_dir_for(out).parent / "layout-memo.json"
 
 
 def _read_memo(out: Path) -> dict:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .audit import Finding, run_audit
+from .audit import Finding, run_audit, settings_for
 
 #: Used when a layout declares no ladder: one rung, no CSS.
 _FLAT = {"start": 0, "levels": [{}]}
@@ -105,6 +105,11 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
             budget -= multiple
     if rendered.pages != budget and len(levels) > 1:
         level = _search(levels, start, budget, rendered.pages, lambda i: attempt(at(i))[0].pages)
+        tightest = attempt(at(len(levels) - 1))[0] if rendered.pages > budget else None
+        if level == start and tightest is not None and tightest.pages > budget \
+                and _overflow_lines(tightest, budget) <= 2 * int(settings_for(settings)
+                                                                 ["stray_lines"]):
+            level = len(levels) - 1  # a few lines over: the repairs may pull them back
         rendered, findings = attempt(at(level))
         log.append(f"page budget {budget}: fit level {level + 1} of {len(levels)} gives "
                    f"{rendered.pages} pages (the designed level {start + 1}: "
@@ -118,6 +123,8 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         if not queue:
             planned = []
             for finding in findings:
+                if finding.rule == "fill" and rendered.pages > budget:
+                    continue  # over the budget: growing anything makes it worse
                 options = _options(moves, finding)
                 step = tried.get(finding.key, 0)
                 if step < len(options):
@@ -129,8 +136,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         planned = queue.pop(0)
         candidate = fixes + [rule for _, rule in planned]
         new, new_findings = attempt(at(level, candidate))
-        better = (len(new_findings) < len(findings)
-                  and (new.pages == budget or new.pages <= rendered.pages))
+        better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
         for finding, rule in planned:
             log.append(f"pass {number}: {'' if better else 'tried and undone: '}"
                        f"{_describe(finding)} → {rule}")
@@ -139,6 +145,21 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         elif len(planned) > 1:
             queue = [[move] for move in planned]  # one at a time: which of them helps
     return Outcome(rendered, at(level, fixes), findings, log, len(cache), budget)
+
+
+def _score(rendered, findings, budget: int) -> tuple:
+    """Lower is better: off the page budget by fewer pages, then fewer lines past it, then
+    fewer findings."""
+    over = _overflow_lines(rendered, budget) if rendered.pages > budget else 0
+    return (abs(rendered.pages - budget), over, len(findings))
+
+
+def _overflow_lines(rendered, budget: int) -> int:
+    """Lines of text laid out on article pages past the budget."""
+    pages = rendered.layout.pages
+    articles = [page for page in pages if page.kind == "article"]
+    allowed = max(0, budget - (len(pages) - len(articles)))
+    return sum(1 for page in articles[allowed:] for item in page.items if item.kind == "line")
 
 
 def _search(levels, start, budget, pages_at_start, pages) -> int:
@@ -173,8 +194,11 @@ def _options(moves: dict, finding: Finding) -> list[str]:
     if isinstance(entry, str):
         entry = [entry]
     previous = finding.data.get("previous")
+    neighbours = finding.data.get("page_articles") or []
     values = {"{article}": f"#{_ident(finding.article)}" if finding.article else "",
               "{previous}": f"#{_ident(previous)}" if previous else "",
+              "{page}": (f":is({', '.join('#' + _ident(a) for a in neighbours)})"
+                         if neighbours else ""),
               "{selector}": finding.selector}
     out = []
     for template in entry or []:

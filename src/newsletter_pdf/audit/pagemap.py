@@ -127,12 +127,15 @@ def page_map(document, root=None) -> PageMap:
         tag = getattr(box, "element_tag", "") or ""
         classes = _classes(element) if "::" not in tag else set()
         ctx = dict(ctx)
-        if tag == "article" and "story" in classes:
+        if tag == "article" and "story" in classes and ctx.get("article") is None:
             ctx["article"] = element.get("id")
             ctx["rtl"] = (element.get("dir") or "") == "rtl"
             result.rtl.setdefault(ctx["article"], ctx["rtl"])
             ctx["fragment"] = ctx["fragments"][0] = ctx["fragments"][0] + 1
-            _walk_columns(box, page, ctx)
+            ctx["container"] = (ctx["fragment"], 0, -1)
+            ctx["limit"] = (box.content_box_x(), box.content_box_x() + box.width)
+        if ctx.get("article") and _multicol(box) and not ctx.get("in_columns"):
+            _walk_columns(box, page, dict(ctx, in_columns=True))
             return
         for name, kind in PAGE_CLASSES.items():
             if name in classes and page.kind in ("article", "blank"):
@@ -189,7 +192,7 @@ def page_map(document, root=None) -> PageMap:
                              limit=(child.content_box_x() if not spanning else inner[0],
                                     (child.content_box_x() + child.width) if not spanning
                                     else inner[1]))
-            if getattr(child, "element", None) is box.element:
+            if getattr(child, "element", None) is box.element and _multicol(box):
                 # an anonymous column box (it carries the article's element): its blocks
                 for grandchild in getattr(child, "children", None) or []:
                     walk(grandchild, page, child_ctx)
@@ -231,6 +234,14 @@ def page_map(document, root=None) -> PageMap:
             entry.kind = "article"
         result.pages.append(entry)
     return result
+
+
+def _multicol(box) -> bool:
+    """A multi-column container (its children are column boxes and spanning blocks)."""
+    style = getattr(box, "style", None)
+    if style is None or not hasattr(box, "children"):
+        return False
+    return style["column_count"] != "auto" or style["column_width"] != "auto"
 
 
 def _block_name(element, kind: str) -> str:

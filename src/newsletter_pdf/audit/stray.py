@@ -28,11 +28,14 @@ def stray(pages: PageMap, settings: dict):
             continue  # a head, photo or box of its own: a real part of the article
         per_column = Counter(i.container for i in mine)
         lines = sum(per_column.values())
+        before = pages.pages[number - 2]
+        neighbours = sorted({i.article for i in before.items if i.article}, key=str)
         if lines and max(per_column.values()) <= most:
             yield Finding(
                 "stray", number, article,
                 f"stray lines: the last {lines} line(s) of {title_of(pages, article)} stand "
                 f"alone at the top of the page, its text on page {number - 1}",
                 f"cut about {lines} line(s) from the article, or the layout tightens it",
-                item=mine[0].name, selector=f"#{mine[0].selector.split(' ')[0].lstrip('#')}"
-                if mine[0].selector.startswith("#") else "", data={"lines": lines})
+                selector=f"#{mine[0].selector.split(' ')[0].lstrip('#')}"
+                if mine[0].selector.startswith("#") else "",
+                data={"lines": lines, "page_articles": neighbours})
