@@ -107,19 +107,34 @@ def test_us_letter_issue_is_on_letter_paper(built):
 # What the outside check (tests/support/pdfcheck.py) finds in today's layout. The layout
 # work (issue 10) removes an entry when its repair lands; an issue not listed must stay clean.
 KNOWN_FINDINGS = {
-    ("briefs-boxes", "email"): "p2 stranded 'Dates for the winter'; p3, p4 (twice), p5 stray "
-                               "lines above a brief's headline; p4 stranded 'Two grants secured'",
-    ("briefs-boxes", "print"): "as the email edition, and blank Notes pages 6, 7",
-    ("many-photos", "email"): "p3 under-filled (41 %) before a new_page article; p5 stranded "
-                              "'The quayside market comes of age' (headline and deck only)",
-    ("many-photos", "print"): "as the email edition, and blank Notes page 7",
-    ("text-heavy", "email"): "p3 under-filled (8 %): the letter's closing and signature "
-                             "pushed alone onto a page since the contents went on page 2",
+    ("briefs-boxes", "email"): "p4 under-filled (56 %): briefs and boxes that do not fill "
+                               "the page they balance on",
+    ("briefs-boxes", "print"): "as the email edition, and a blank Notes page 7",
+    ("many-photos", "print"): "a blank Notes page 7 (7 pages even at the loosest fit)",
+    ("text-heavy", "email"): "p3 under-filled (5 %): the letter's last lines alone on a page "
+                             "since the contents went on page 2",
     ("text-heavy", "print"): "as the email edition, and a blank Notes page 7",
-    ("letter-midpage", "print"): "blank Notes pages 5, 6, 7",
-    ("long-feature", "print"): "blank Notes pages 6, 7",
-    ("us-letter", "print"): "blank Notes pages 6, 7",
+    ("long-feature", "print"): "blank Notes pages 6, 7 (6 pages even at the loosest fit)",
+    ("us-letter", "print"): "blank Notes pages 6, 7 (6 pages even at the loosest fit)",
 }
+
+# What the build's own audit still reports (warnings starting "layout:"), both editions.
+KNOWN_AUDIT = {
+    "briefs-boxes": "p6 under-filled; 7 pages, 1 under the budget of 8: a Notes page in print",
+    "long-feature": "6 pages, 2 under the budget of 8: Notes pages 6, 7 in print",
+    "many-photos": "p2 under-filled column; p6 under-filled; 1 under the budget: a Notes page",
+    "text-heavy": "p3: the letter's last 3 lines (its leading tightened, they still do not "
+                  "come back); 1 under the budget: a Notes page",
+    "us-letter": "p4 under-filled column; 2 under the budget of 8: Notes pages 6, 7",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=[pytest.mark.xfail(strict=False, reason=KNOWN_AUDIT[name])]
+                 if name in KNOWN_AUDIT else []) for name in ISSUES])
+def test_corpus_issue_has_no_audit_findings(name, built):
+    layout = [w.message for w in built(name).warnings if w.message.startswith("layout:")]
+    assert layout == []
 
 
 def _outside_check_cases():
@@ -139,11 +154,7 @@ def test_corpus_issue_passes_the_outside_layout_check(name, edition, built):
     assert [str(f) for f in findings] == []
 
 
-@pytest.mark.parametrize("edition", [
-    "email",
-    pytest.param("print", marks=pytest.mark.xfail(strict=False,
-                                                  reason="blank Notes pages 9, 10, 11")),
-])
+@pytest.mark.parametrize("edition", ["email", "print"])
 def test_sample_issue_passes_the_outside_layout_check(edition, sample_result):
     pytest.importorskip("pdfplumber")
     from .support.pdfcheck import check_pdf

@@ -90,6 +90,8 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         if css not in cache:
             rendered = render("\n".join(x for x in (fixed, css) if x))
             cache[css] = (rendered, run_audit(rendered.layout, settings))
+            if _failed(rendered):  # e.g. words lost at this size: never chosen
+                cache[css] = (_Unusable(rendered), cache[css][1])
         return cache[css]
 
     def at(level: int, fixes: list[str] = ()) -> str:
@@ -97,7 +99,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
 
     level = start
     rendered, findings = attempt(at(level))
-    budget = budget_for(rendered.pages, wanted, multiple)
+    budget = budget_for(getattr(rendered, "wrapped", rendered).pages, wanted, multiple)
     if not wanted and budget > rendered.pages and budget - rendered.pages >= multiple / 2 \
             and budget - multiple >= 2 and len(levels) > 1:
         # Halfway between two multiples: losing pages by tightening beats blank pages.
@@ -144,12 +146,34 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
             fixes, rendered, findings = candidate, new, new_findings
         elif len(planned) > 1:
             queue = [[move] for move in planned]  # one at a time: which of them helps
+    if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
+        rendered, findings = cache[at(start)]
+        rendered = getattr(rendered, "wrapped", rendered)
+        level, fixes = start, []
     return Outcome(rendered, at(level, fixes), findings, log, len(cache), budget)
+
+
+def _failed(rendered) -> bool:
+    problems = getattr(rendered, "problems", None)
+    return bool(problems is not None and problems.errors)
+
+
+class _Unusable:
+    """A render that reported errors (words lost, say): it counts as far too long, so the
+    search and the repairs pass it by; chosen only if nothing else exists."""
+
+    def __init__(self, rendered):
+        self.wrapped = rendered
+        self.layout = rendered.layout
+        self.problems = rendered.problems
+        self.pages = 10_000
 
 
 def _score(rendered, findings, budget: int) -> tuple:
     """Lower is better: off the page budget by fewer pages, then fewer lines past it, then
     fewer findings."""
+    if isinstance(rendered, _Unusable):
+        return (float("inf"),)
     over = _overflow_lines(rendered, budget) if rendered.pages > budget else 0
     return (abs(rendered.pages - budget), over, len(findings))
 

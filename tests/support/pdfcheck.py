@@ -209,7 +209,9 @@ def _heading_blocks(doc: _Doc, lines: list[Line]) -> list[list[Line]]:
     return blocks
 
 
-def _stranded(doc: _Doc, number: int) -> list[Finding]:
+def _stranded(doc: _Doc, number: int, panel: bool = False) -> list[Finding]:
+    """``panel``: the back page, whose contact panel is a grid of small labelled entries:
+    there only a head with nothing at all under it is stranded."""
     lines = doc.content[number]
     page = doc.pages[number - 1]
     area_bottom = doc.area[3]
@@ -231,7 +233,7 @@ def _stranded(doc: _Doc, number: int) -> list[Finding]:
                 count += 1
         if deck == 3 and count:
             count += deck  # no deck after all: a letter's larger text
-        if count >= 2:
+        if count >= 2 or (panel and below):
             continue
         # A headline with no text under it is always stranded; one line of text (a
         # signature's role under the name) or a subhead only where the column ran out.
@@ -307,7 +309,7 @@ def check_pages(pages: list[PageContent], min_fill: float = 0.6) -> list[Finding
         if n in blanks:
             findings.append(Finding("blank-page", n, "no photo and at most one line of text"))
             continue
-        findings += _stranded(doc, n)
+        findings += _stranded(doc, n, panel=n == count)
         if n == count:
             continue  # the back page has its own design
         findings += _stray(doc, n)

@@ -73,6 +73,7 @@ class PageMap:
     pages: list[Page]
     rtl: dict[str, bool] = field(default_factory=dict)   # article id -> right-to-left
     titles: dict[str, str] = field(default_factory=dict)  # article id -> its headline
+    kinds: dict[str, str] = field(default_factory=dict)   # article id -> kind (letter…)
 
     def items(self, article: str | None = None):
         for page in self.pages:
@@ -131,6 +132,8 @@ def page_map(document, root=None) -> PageMap:
             ctx["article"] = element.get("id")
             ctx["rtl"] = (element.get("dir") or "") == "rtl"
             result.rtl.setdefault(ctx["article"], ctx["rtl"])
+            kind = next((c[5:] for c in classes if c.startswith("kind-")), "")
+            result.kinds.setdefault(ctx["article"], kind)
             ctx["fragment"] = ctx["fragments"][0] = ctx["fragments"][0] + 1
             ctx["container"] = (ctx["fragment"], 0, -1)
             ctx["limit"] = (box.content_box_x(), box.content_box_x() + box.width)

@@ -38,4 +38,5 @@ def stray(pages: PageMap, settings: dict):
                 f"cut about {lines} line(s) from the article, or the layout tightens it",
                 selector=f"#{mine[0].selector.split(' ')[0].lstrip('#')}"
                 if mine[0].selector.startswith("#") else "",
-                data={"lines": lines, "page_articles": neighbours})
+                data={"lines": lines, "page_articles": neighbours,
+                      "kind": pages.kinds.get(article) or "default"})
