@@ -48,7 +48,10 @@ def test_a_rebuild_after_an_edit_equals_a_cold_build(make_issue, tmp_path, monke
     article.write_text(article.read_text() + "\nOne more sentence, added after a build.\n")
     renders = counting_renders(monkeypatch)
     edited = build_issue(folder, out_dir=warm, preflight=False)
-    assert sorted(renders) == ["email", "print"]  # side by side, on the last layout
+    # print once, beside the email edition's first render, on the last layout (the email
+    # edition searches its fit again: a build never depends on what was built before)
+    assert renders.count("print") == 1 and renders[:2] in (["email", "print"],
+                                                           ["print", "email"])
     monkeypatch.undo()
     cold = build_issue(folder, out_dir=tmp_path / "cold", preflight=False)
     for edition in ("print", "email"):
@@ -61,7 +64,7 @@ def test_a_wrong_guess_is_dropped(make_issue, tmp_path, monkeypatch):
     out = tmp_path / "out"
     build_issue(folder, out_dir=out, preflight=False)
     article = folder / "articles" / "news.md"
-    long = "\n\n".join(f"Paragraph {i} " + "of added text " * 40 for i in range(30))
+    long = "\n\n".join(f"Paragraph {i} " + "of added text " * 40 for i in range(60))
     article.write_text(article.read_text() + "\n" + long + "\n")  # more pages than before
     edited = build_issue(folder, out_dir=out, preflight=False)
     cold = build_issue(folder, out_dir=tmp_path / "cold", preflight=False)

@@ -5,6 +5,7 @@ Each CLI command is a thin wrapper around :func:`check_issue` or :func:`build_is
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +193,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             page_count = results[reference.name][0].pages
             t0 = time.perf_counter()
             padding = padder.padding(page_count, manifest)
-            edition = print_prep()
+            edition = copy.copy(print_prep())  # shared: never mutate it
             edition.padding_pages = padding
             edition.extra_css += "\n" + fit
             rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
@@ -341,7 +342,7 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
                 if get_edition(name).needs_page_count else 0 for name in editions}
     for name in editions:
         if padder is not None and name == padder.name and print_prep is not None:
-            edition = print_prep()
+            edition = copy.copy(print_prep())  # shared: never mutate it
             edition.padding_pages = paddings[name]
         else:
             edition = _prepare(name, manifest, checked.layout, out, problems, paddings[name])
@@ -367,13 +368,12 @@ def _latest_memo(out: Path) -> dict | None:
 
 def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
                      reference, padder):
-    """Both editions side by side on the last build's page count, when that build needed
-    no fit search and no repair (its CSS is the starting level's): the reference edition's
-    render is the first step of its fit-and-repair, and the print render is kept only if
-    fit-and-repair settles on that same CSS and page count. Returns (results, css,
-    outcome), ({}, "", None) when the guess does not hold."""
+    """The first step of the reference edition's fit and repair (the designed level) side by
+    side with the padding edition rendered on the last build's CSS and page count: the
+    print render is kept only if fit and repair settles on that same CSS and page count.
+    Returns (results, css, outcome); ({}, "", None) without a guess."""
     start = base_css(checked.layout)
-    if not guess or guess.get("fit") != start:
+    if not guess or not isinstance(guess.get("fit"), str):
         return {}, "", None
     padding = padder.padding(guess["pages"], manifest)
     spare = Problems()
@@ -390,9 +390,9 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
 
     def print_job():
         t0 = time.perf_counter()
-        edition = print_prep()
+        edition = copy.copy(print_prep())  # shared: never mutate it
         edition.padding_pages = padding
-        edition.extra_css += "\n" + start
+        edition.extra_css += "\n" + guess["fit"]
         rendered = _render(manifest, checked, out, padder.name, spare, allow_remote, edition)
         return rendered, time.perf_counter() - t0
 
@@ -401,7 +401,7 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
     email, css, outcome = _fitted(manifest, checked, out, reference.name, problems,
                                   allow_remote, first=(start, email))
     email_s += time.perf_counter() - t0
-    if css != start or email.pages != guess["pages"]:
+    if css != guess["fit"] or email.pages != guess["pages"]:
         return {reference.name: (email, 0, email_s)}, css, outcome
     problems.extend(spare)
     return ({reference.name: (email, 0, email_s), padder.name: (printed, padding, print_s)},
