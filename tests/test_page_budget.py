@@ -54,3 +54,32 @@ def test_an_impossible_budget_is_refused_where_it_is_written(make_issue):
     assert (f"{folder / 'issue.yaml'}:7:10: issue.pages: a page budget of 1 pages is not "
             "possible; write a page count from 2 to 400, e.g. 8, or leave 'pages' out"
             in result.output)
+
+
+def test_check_layout_shows_the_findings_and_strict_makes_them_errors(make_issue):
+    long = "\n\n".join(f"Paragraph {i}: " + "words of a long report " * 30 for i in range(24))
+    issue = make_issue(DEFAULT_MANIFEST.replace("  period: April – June 2024",
+                                                "  period: April – June 2024\n  pages: 2"),
+                       files={"articles/news.md": f"---\ntitle: Small News\n---\n\n{long}\n"})
+    result = CliRunner().invoke(main, ["check", str(issue), "--layout"])
+    assert result.exit_code == 0, result.output
+    assert "issue.pages: layout: the issue needs " in result.output
+    assert "layout: page budget 2: fit level " in result.output
+    assert not list(issue.glob("**/*.pdf")) and not (issue / "build").exists()
+    strict = CliRunner().invoke(main, ["check", str(issue), "--layout", "--strict"])
+    assert strict.exit_code == 1
+    assert strict.output.endswith(" problem found; nothing was written.\n") or \
+        strict.output.endswith(" problems found; nothing was written.\n")
+
+
+def test_check_layout_on_a_clean_issue(tmp_path):
+    import shutil
+
+    from .conftest import ROOT
+
+    issue = tmp_path / "bilingual"
+    shutil.copytree(ROOT / "issues" / "2011-q1-bilingual", issue)
+    result = CliRunner().invoke(main, ["check", str(issue), "--layout"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("layout: 4 pages, 0 finding(s), nothing a designer would "
+                                  "reject\n")

@@ -190,8 +190,14 @@ def impose(pdf: Path, output: Path | None, booklet: str | None, binding: str | N
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-html", is_flag=True,
               help="Check articles as if raw HTML were allowed (sanitised).")
-def check(issue: Path, strict: bool, allow_html: bool) -> None:
-    """Validate ISSUE without rendering: manifest, articles, photos, layout, fonts."""
+@click.option("--layout", "lay_out", is_flag=True,
+              help="Also lay the issue out (nothing is written) and show the page budget, "
+                   "the repairs made and what the layout audit still finds.")
+def check(issue: Path, strict: bool, allow_html: bool, lay_out: bool) -> None:
+    """Validate ISSUE without rendering: manifest, articles, photos, layout, fonts.
+
+    With --layout, the issue is laid out as the email edition in a temporary folder and the
+    audit's findings are shown with their pages; --strict makes them errors."""
     from .build import check_issue
 
     checked = check_issue(issue, strict=strict, allow_html=allow_html)
@@ -201,6 +207,31 @@ def check(issue: Path, strict: bool, allow_html: bool) -> None:
     click.echo(f"{display_path(checked.manifest.path)}: OK — {n} articles, layout "
                f"{checked.layout.name!r}"
                + (f", {len(checked.warnings)} warnings" if checked.warnings else ""))
+    if lay_out:
+        _check_layout(issue, strict, allow_html)
+
+
+def _check_layout(issue: Path, strict: bool, allow_html: bool) -> None:
+    import tempfile
+
+    from .build import build_issue
+    from .editions import page_reference
+    from .errors import Problem, ValidationError
+
+    reference = page_reference().name
+    with tempfile.TemporaryDirectory(prefix="newsletter-check-") as folder:
+        result = build_issue(issue, out_dir=Path(folder), editions=(reference,),
+                             allow_html=allow_html, preflight=False)
+    findings = [w for w in result.warnings if w.message.startswith("layout:")]
+    for line in result.repairs:
+        click.echo(f"layout: {line}")
+    pages = result.outputs[reference].pages
+    if strict and findings:  # --strict: the findings become errors
+        raise ValidationError([Problem(p.message, p.file, p.line, p.column, p.key)
+                               for p in findings])
+    _warn(findings)
+    click.echo(f"layout: {pages} pages, {len(findings)} finding(s)"
+               + (", nothing a designer would reject" if not findings else ""))
 
 
 @main.command()
