@@ -46,6 +46,8 @@ def write_issue(folder: Path, sizes: dict[str, tuple[int, int]], layout: str = "
         issue:
           date: 2024-04-15
           period: April – June 2024
+        print:
+          pad_to_multiple: 0   # three pages: no Notes page (--strict fails on layout findings)
         {layout}
         cover:
           image: photos/cover.jpg
@@ -60,7 +62,7 @@ def write_issue(folder: Path, sizes: dict[str, tuple[int, int]], layout: str = "
                 caption: Across the page.
                 alt: A flat blue field.
               - file: photos/e.jpg
-                after: 3
+                after: 1
                 caption: In a column of the lead story.
                 alt: A flat green field.
           - file: articles/two.md

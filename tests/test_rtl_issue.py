@@ -19,10 +19,34 @@ A4_WIDTH = 595.28
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built_result(tmp_path_factory):
     from newsletter_pdf.build import build_issue
 
-    return build_issue(ARABIC_ISSUE, out_dir=tmp_path_factory.mktemp("ar")).outputs
+    return build_issue(ARABIC_ISSUE, out_dir=tmp_path_factory.mktemp("ar"))
+
+
+@pytest.fixture(scope="module")
+def built(built_result):
+    return built_result.outputs
+
+
+def _audit(result) -> list[str]:
+    return [w.message for w in result.warnings if w.message.startswith("layout:")]
+
+
+def test_the_arabic_issue_has_no_layout_findings_in_either_edition(built_result) -> None:
+    assert _audit(built_result) == []
+    assert {name: b.pages for name, b in built_result.outputs.items()
+            if name != "web"} == {"print": 4, "email": 4}
+
+
+def test_the_bilingual_issue_has_no_layout_findings_in_either_edition(tmp_path) -> None:
+    from newsletter_pdf.build import build_issue
+
+    result = build_issue(ROOT / "issues" / "2011-q1-bilingual", out_dir=tmp_path,
+                         editions=("print", "email"), preflight=False)
+    assert _audit(result) == []
+    assert result.outputs["print"].padded == []
 
 
 def _words(pdf: Path, page: int) -> list[tuple[float, float, str]]:
