@@ -174,6 +174,17 @@ def test_under_error_ppi_fails_the_preflight_without_strict(too_small):
     assert (check.status, check.detail) == (
         "fail", "page 3: 240×160 px at 96 ppi (prints sharp only up to 20 mm wide)")
     assert not report.ok
+    # `newsletter preflight` takes the threshold too: under 90 ppi, 96 only warns
+    from click.testing import CliRunner
+
+    from newsletter_pdf.cli import main
+
+    pdf = str(result.outputs["print"].path)
+    assert CliRunner().invoke(main, ["preflight", pdf]).exit_code == 1
+    lenient = CliRunner().invoke(main, ["preflight", pdf, "--error-ppi", "90"])
+    assert lenient.exit_code == 0, lenient.output
+    assert "WARN  image resolution  page 3: 96 ppi (largest size at 300 ppi: 20 mm wide)" \
+        in lenient.output
 
 
 def test_under_error_ppi_is_an_error_with_strict(too_small, monkeypatch):

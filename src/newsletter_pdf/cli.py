@@ -142,18 +142,21 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
               help="Email size budget.")
 @click.option("--min-ppi", type=int, default=300, show_default=True,
               help="Print: photos below this get a warning.")
+@click.option("--error-ppi", type=int, default=150, show_default=True,
+              help="Print: photos below this fail the check.")
 @click.option("--pad-multiple", type=int, default=4, show_default=True,
               help="Print: the page count must be a multiple of this (0: any).")
 @click.option("--page-size", type=click.Choice(["A4", "Letter"]),
               help="The issue's paper: any page of another trim size fails (default: every "
                    "page must have the size of the first).")
 def preflight(pdf: Path, purpose: str, as_json: bool, budget_mb: float, min_ppi: int,
-              pad_multiple: int, page_size: str | None) -> None:
+              error_ppi: int, pad_multiple: int, page_size: str | None) -> None:
     """Check any PDF for the print shop or for email; exit 1 if a check fails."""
     from .preflight import preflight_bounded
 
     report = preflight_bounded(pdf, purpose=purpose, budget_bytes=int(budget_mb * 1_048_576),
-                               min_ppi=min_ppi, pad_multiple=pad_multiple, page_size=page_size)
+                               min_ppi=min_ppi, error_ppi=error_ppi,
+                               pad_multiple=pad_multiple, page_size=page_size)
     click.echo(report.to_json() if as_json else report.to_text())
     if not report.ok:
         sys.exit(1)
