@@ -105,7 +105,16 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         # Halfway between two multiples: losing pages by tightening beats blank pages.
         if attempt(at(len(levels) - 1))[0].pages <= budget - multiple:
             budget -= multiple
-    if rendered.pages != budget and len(levels) > 1:
+    underfilled = any(f.rule == "fill" for f in findings)
+    if rendered.pages == budget and underfilled and start > 0:
+        # On budget but pages stop short: the loosest level still on budget fills them.
+        looser = _search(levels, start, budget, budget, lambda i: attempt(at(i))[0].pages)
+        if _score(*attempt(at(looser)), budget) < _score(rendered, findings, budget):
+            level = looser
+            rendered, findings = attempt(at(level))
+            log.append(f"page budget {budget}: fit level {level + 1} of {len(levels)} fills "
+                       f"the pages (the designed level {start + 1} left some short)")
+    elif rendered.pages != budget and len(levels) > 1:
         level = _search(levels, start, budget, rendered.pages, lambda i: attempt(at(i))[0].pages)
         tightest = attempt(at(len(levels) - 1))[0] if rendered.pages > budget else None
         if level == start and tightest is not None and tightest.pages > budget \
@@ -121,6 +130,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
     fixes: list[str] = []
     tried: dict[tuple, int] = {}
     queue: list[list[tuple]] = []
+    last: list[tuple] = []
     for number in range(1, passes + 1):
         if not queue:
             planned = []
@@ -132,9 +142,14 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                 if step < len(options):
                     tried[finding.key] = step + 1
                     planned.append((finding, options[step]))
-            if not planned:
+            if not planned and len(last) > 1:
+                # every move tried together: now one at a time (which of them helps)
+                queue = [[move] for move in last]
+                last = []
+            elif not planned:
                 break
-            queue = [planned]
+            else:
+                queue = [planned]
         planned = queue.pop(0)
         candidate = fixes + [rule for _, rule in planned]
         new, new_findings = attempt(at(level, candidate))
@@ -145,7 +160,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         if better:
             fixes, rendered, findings = candidate, new, new_findings
         elif len(planned) > 1:
-            queue = [[move] for move in planned]  # one at a time: which of them helps
+            last = planned
     if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
         rendered, findings = cache[at(start)]
         rendered = getattr(rendered, "wrapped", rendered)

@@ -27,6 +27,10 @@ def laid_out_text(document) -> str:
     lines: list[str] = []
 
     def walk(box) -> None:
+        if isinstance(box, boxes.MarginBox):
+            # running heads and footers: between a page's last line and the next page's
+            # first they would split a word hyphenated across the page break
+            return
         if isinstance(box, boxes.LineBox):
             lines.append("".join(b.text for b in box.descendants()
                                  if isinstance(b, boxes.TextBox)))
