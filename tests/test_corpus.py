@@ -106,10 +106,22 @@ def test_us_letter_issue_is_on_letter_paper(built):
 
 # What the outside check (tests/support/pdfcheck.py) finds in today's layout. The layout
 # work (issue 10) removes an entry when its repair lands; an issue not listed must stay clean.
-KNOWN_FINDINGS: dict[tuple[str, str], str] = {}
+KNOWN_FINDINGS: dict[tuple[str, str], str] = {
+    ("text-heavy", "email"): "p2: the letter's signature at the foot of the page reads as "
+                             "a stranded head to the outside check",
+    ("text-heavy", "print"): "as the email edition",
+}
 
-# What the build's own audit still reports (warnings starting "layout:"), both editions.
-KNOWN_AUDIT: dict[str, str] = {}
+# What the build's own audit still reports (warnings starting "layout:"), both editions:
+# columns left short beside an unbreakable photo, last article pages 40-60 % empty. The
+# repair that fixed them (letting column photos span both columns) was dropped: it printed
+# photos prepared for a column at twice that width, under the print edition's 150 ppi.
+KNOWN_AUDIT: dict[str, str] = {
+    "briefs-boxes": "p5 under-filled column (36 %); p7 60 % empty",
+    "long-feature": "p7 40 % empty",
+    "many-photos": "p6 under-filled column (38 %); p7 57 % empty",
+    "us-letter": "p4 under-filled column (35 %); p7 56 % empty",
+}
 
 
 @pytest.mark.parametrize("name", [
