@@ -109,6 +109,8 @@ def test_sample_message_shows_the_cover_and_the_contents(sample_copy, tmp_path):
         assert (im.format, im.size, im.mode) == ("JPEG", (600, 400), "RGB")
     assert 10_000 < len(data) < 80_000
     assert 'alt="A footpath crossing a green mountain meadow towards rocky peaks."' in html_body
+    # The inbox's preview line: the first teaser, hidden in the body.
+    assert re.search(r'<div style="display:none;[^"]*">Five years after the al-Askari', html_body)
 
     # The contents: every title, in order, with its teaser, in both bodies.
     seen_html, seen_text = words_of(html_body), plain(text_body)
@@ -190,23 +192,25 @@ def test_attach_false_without_an_address_is_a_located_error(sample_copy, tmp_pat
             "(the PDF's)") in result.output
 
 
-@pytest.mark.parametrize("value", ["javascript:alert(1)", "ftp://example.org/x",
-                                   "www.iomiraq.net", "https://exa mple.org/",
-                                   '"https://example.org/\\"onmouseover=x"', "https://"])
-def test_web_url_must_be_an_http_address(make_issue, value):
+@pytest.mark.parametrize("key, value", [
+    ("web_url", "javascript:alert(1)"), ("web_url", "ftp://example.org/x"),
+    ("web_url", "www.iomiraq.net"), ("web_url", "https://exa mple.org/"),
+    ("web_url", '"https://example.org/\\"onmouseover=x"'), ("web_url", "https://"),
+    ("pdf_url", "data:application/pdf;base64,JVBERi0K")])
+def test_web_url_must_be_an_http_address(make_issue, key, value):
     from newsletter_pdf.build import check_issue
 
     folder = make_issue(files={})
     manifest = folder / "issue.yaml"
     manifest.write_text(manifest.read_text() + "distribution:\n  from_address: a@example.org"
-                        f"\n  web_url: {value}\n", encoding="utf-8")
+                        f"\n  {key}: {value}\n", encoding="utf-8")
     line = len(manifest.read_text().splitlines())
     with pytest.raises(ValidationError) as info:
         check_issue(folder)
     [problem] = info.value.problems
     shown = value.strip('"').replace('\\"', '"')
     assert str(problem) == (
-        f"{manifest}:{line}:12: distribution.web_url: {shown!r} is not a web address; write "
+        f"{manifest}:{line}:12: distribution.{key}: {shown!r} is not a web address; write "
         "it in full with http:// or https://, e.g. 'https://example.org/newsletter/2011-q1/' "
         "(no spaces, quotes or angle brackets)")
 
@@ -292,3 +296,25 @@ def test_spliced_bytes_are_the_library_s_own(tmp_path, with_pdf):
     [part] = [p for p in msg.walk() if p.get_content_type() == "image/jpeg"]
     assert part.get_content() == image.data and part["Content-ID"] == f"<{image.cid}>"
     assert len(list(msg.iter_attachments())) == (1 if with_pdf else 0)
+
+
+def test_an_issue_without_a_cover_sends_no_image(issue, tmp_path):
+    folder = tmp_path / "nocover"
+    shutil.copytree(issue.folder, folder)
+    manifest = folder / "issue.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    text, n = re.subn(r"(?m)^cover:\n(?:  .*\n)+", "", text)
+    assert n == 1
+    manifest.write_text(text, encoding="utf-8")
+    issue.folder = folder
+    result = run_send(issue, issue.recipients([("ann@example.org", "Ann")]), "--dry-run",
+                      str(tmp_path / "eml"))
+    assert result.exit_code == 0, result.output
+    [eml] = (tmp_path / "eml").glob("*.eml")
+    msg = parsed(eml)
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+        "application/pdf"]
+    html_body = msg.get_body(("html",)).get_content()
+    assert "cid:" not in html_body and "<img" not in html_body
+    assert "Small News" in words_of(html_body)
