@@ -427,7 +427,7 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
     """The audit's findings on every rendered edition become warnings (one per finding,
     naming the edition when only some editions have it); the repairs made become notes."""
     from .audit import run_audit
-    from .repair import Outcome, over_budget
+    from .repair import budget_for, over_budget
 
     found: dict[str, list[str]] = {}
     for name, (rendered, _, _) in results.items():
@@ -440,9 +440,8 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
         problems.warn(f"layout: {where}{text}", file=manifest.path)
     reference = results.get(page_reference().name)
     if reference is not None:
-        from .repair import budget_for
         budget = budget_for(reference[0].pages, manifest.issue.pages, _page_multiple(manifest))
-        message = over_budget(Outcome(reference[0], "", [], budget=budget))
+        message = over_budget(reference[0], budget)
         if message:
             problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
 

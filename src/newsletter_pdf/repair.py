@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .audit import Finding, run_audit, settings_for
+from .audit.pagemap import _css_ident
 
 #: Used when a layout declares no ladder: one rung, no CSS.
 _FLAT = {"start": 0, "levels": [{}]}
@@ -193,12 +194,18 @@ def _score(rendered, findings, budget: int) -> tuple:
     return (abs(rendered.pages - budget), over, len(findings))
 
 
-def _overflow_lines(rendered, budget: int) -> int:
-    """Lines of text laid out on article pages past the budget."""
+def _past_budget(rendered, budget: int) -> list:
+    """The items laid out on article pages past the budget (cover, back page and other
+    pages of their own count towards it)."""
     pages = rendered.layout.pages
     articles = [page for page in pages if page.kind == "article"]
     allowed = max(0, budget - (len(pages) - len(articles)))
-    return sum(1 for page in articles[allowed:] for item in page.items if item.kind == "line")
+    return [item for page in articles[allowed:] for item in page.items]
+
+
+def _overflow_lines(rendered, budget: int) -> int:
+    """Lines of text laid out on article pages past the budget."""
+    return sum(1 for item in _past_budget(rendered, budget) if item.kind == "line")
 
 
 def _search(levels, start, budget, pages_at_start, pages) -> int:
@@ -234,9 +241,9 @@ def _options(moves: dict, finding: Finding) -> list[str]:
         entry = [entry]
     previous = finding.data.get("previous")
     neighbours = finding.data.get("page_articles") or []
-    values = {"{article}": f"#{_ident(finding.article)}" if finding.article else "",
-              "{previous}": f"#{_ident(previous)}" if previous else "",
-              "{page}": (f":is({', '.join('#' + _ident(a) for a in neighbours)})"
+    values = {"{article}": f"#{_css_ident(finding.article)}" if finding.article else "",
+              "{previous}": f"#{_css_ident(previous)}" if previous else "",
+              "{page}": (f":is({', '.join('#' + _css_ident(a) for a in neighbours)})"
                          if neighbours else ""),
               "{selector}": finding.selector}
     out = []
@@ -250,26 +257,17 @@ def _options(moves: dict, finding: Finding) -> list[str]:
     return out
 
 
-def _ident(text: str) -> str:
-    from .audit.pagemap import _css_ident
-    return _css_ident(text)
-
-
 def _describe(finding: Finding) -> str:
     return f"page {finding.page}: {finding.message}"
 
 
-def over_budget(outcome: Outcome) -> str | None:
-    """What to tell the editor when the budget was not reached."""
-    pages = outcome.rendered.pages
-    budget = outcome.budget
+def over_budget(rendered, budget: int | None) -> str | None:
+    """What to tell the editor when ``rendered`` missed the page ``budget``."""
+    pages = rendered.pages
     if budget is None or pages == budget:
         return None
-    layout = outcome.rendered.layout
     if pages > budget:
-        articles = [page for page in layout.pages if page.kind == "article"]
-        allowed = max(0, budget - (pages - len(articles)))
-        extra = [item for page in articles[allowed:] for item in page.items]
+        extra = _past_budget(rendered, budget)
         lines = sum(1 for item in extra if item.kind == "line")
         photos = sum(1 for item in extra if item.kind == "photo")
         more = f" and {photos} photo(s)" if photos else ""

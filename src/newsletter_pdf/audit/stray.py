@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from . import Finding, rule, title_of
-from .pagemap import PageMap
+from .pagemap import PageMap, _css_ident
 
 
 @rule("stray")
@@ -36,7 +36,6 @@ def stray(pages: PageMap, settings: dict):
                 f"stray lines: the last {lines} line(s) of {title_of(pages, article)} stand "
                 f"alone at the top of the page, its text on page {number - 1}",
                 f"cut about {lines} line(s) from the article, or the layout tightens it",
-                selector=f"#{mine[0].selector.split(' ')[0].lstrip('#')}"
-                if mine[0].selector.startswith("#") else "",
+                selector=f"#{_css_ident(article)}",
                 data={"lines": lines, "page_articles": neighbours,
                       "kind": pages.kinds.get(article) or "default"})
