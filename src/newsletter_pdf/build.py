@@ -106,10 +106,11 @@ def build_issue(target: Path, out_dir: Path | None = None,
                 editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
                 allow_remote: bool = False, preflight: bool = True, allow_html: bool = False,
                 time_limit: float | None = DEFAULT_TIME_LIMIT,
-                reporter: Reporter | None = None) -> BuildResult:
+                reporter: Reporter | None = None, fresh: bool = False) -> BuildResult:
     """Check, compose, render, preflight and write each edition's PDF (atomically).
 
-    ``reporter`` times each stage (and shows progress on a terminal).
+    ``reporter`` times each stage (and shows progress on a terminal). ``fresh``: search the
+    layout afresh, as a first build would, instead of starting from the last build's fit.
 
     Every edition is rendered before any file is written, so a failure in one leaves the
     previous good PDFs of *all* editions untouched.
@@ -119,7 +120,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
     _reporter[0] = reporter or silent()
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-                      time_limit, started)
+                      time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
 
@@ -129,7 +130,7 @@ _reporter: list[Reporter] = [silent()]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-           time_limit, started) -> BuildResult:
+           time_limit, started, fresh=False) -> BuildResult:
     reporter = _reporter[0]
     # Patch (and import) the engine here, once: every render child forked from this
     # process inherits it instead of importing WeasyPrint again.
@@ -155,13 +156,18 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
+    pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
+                 if REGISTRY[n].is_pdf}
+    # The other editions' slow preparation (the web edition's WebP photos and font
+    # subsets) fills the cache on the other core while the PDFs lay out.
+    warming = [_warm(kind, checked, out, pdf_paths) for kind in kinds if not kind.is_pdf]
     if pdf_names:
         # The padding edition's photos (print: CMYK, 300 ppi, the slowest preparation) are
         # prepared on the other core while the reference is prepared, fingerprinted, rendered.
         print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
                                                   problems)) if padder else None
         memo_key = _memo_key(manifest, checked, out, problems)
-        memo = _read_memo(out).get(memo_key)
+        memo = None if fresh else _read_memo(out).get(memo_key)
         if memo:
             # Seen this content before: the copyfit level and page count are known, so the
             # editions are independent — render them side by side (one core each).
@@ -172,23 +178,25 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                 results = {}  # the memo was wrong (should not happen): do it step by step
         log: list[str] = list(memo.get("log", [])) if memo and results else []
         fit = memo["fit"] if memo and results else ""
-        if not results and print_prep is not None and reference.name in pdf_names:
+        outcome = None
+        guess = None if fresh or results else _latest_memo(out, manifest)
+        if guess and print_prep is not None and reference.name in pdf_names:
             # An edit since the last build: the page count and fit usually stay as they
-            # were, so render the print edition on that guess beside the email edition,
-            # and keep it only if the email edition's fit and repair confirms the guess.
+            # were, so render both editions on that guess side by side, and keep the print
+            # render only if the email edition's fit and repair keeps the guess.
             results, fit, outcome = _render_on_guess(manifest, checked, out, problems,
-                                                     allow_remote, _latest_memo(out),
-                                                     print_prep, reference, padder)
-            if outcome is not None:
-                log = outcome.log
-                _remember(out, memo_key, fit, outcome)
-        if not (memo and results) and reference.name not in results:
+                                                     allow_remote, guess, print_prep,
+                                                     reference, padder)
+            log = outcome.log
+            _remember(out, memo_key, fit, outcome, manifest)
+        if reference.name not in results:
             t0 = time.perf_counter()
             rendered, fit, outcome = _fitted(manifest, checked, out, reference.name,
-                                             problems, allow_remote)
+                                             problems, allow_remote, guess=guess)
             log = outcome.log
             results[reference.name] = (rendered, 0, time.perf_counter() - t0)
-            _remember(out, memo_key, fit, outcome)
+            _remember(out, memo_key, fit, outcome, manifest)
+        budget = outcome.budget if outcome is not None else (memo or {}).get("budget")
         if print_prep is not None and padder.name not in results:
             page_count = results[reference.name][0].pages
             t0 = time.perf_counter()
@@ -201,7 +209,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             results[padder.name] = (rendered, padding, time.perf_counter() - t0)
         if reference.name not in pdf_names:
             results.pop(reference.name, None)
-        _report_layout(results, problems, manifest, checked.layout)
+        _report_layout(results, problems, manifest, checked.layout, budget)
     for kind in kinds:
         name = kind.name
         if not kind.is_pdf:
@@ -223,13 +231,14 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             with reporter.stage(f"preflight ({built.edition})"):
                 built.preflight = REGISTRY[built.edition].preflight(built.path, manifest)
         outputs[built.edition] = built
+    for wait in warming:
+        wait()
     for kind in kinds:
         if kind.is_pdf:
             continue
         # Built after the PDFs, which it links to (those of this build, else earlier ones).
         t0 = time.perf_counter()
-        pdfs = {n: outputs[n].path if n in outputs else out / REGISTRY[n].output_name(manifest)
-                for n in REGISTRY if REGISTRY[n].is_pdf}
+        pdfs = {n: outputs[n].path if n in outputs else pdf_paths[n] for n in pdf_paths}
         with reporter.stage(f"write ({kind.name})"):
             site = kind.build(checked, out, problems, pdfs)
         built = Built(kind.name, site.index, 0, site.page_weight, time.perf_counter() - t0)
@@ -360,21 +369,25 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     return dict(zip(names, results))
 
 
-def _latest_memo(out: Path) -> dict | None:
-    """The layout of the most recent build into ``out`` (the memo keeps insertion order)."""
-    memo = _read_memo(out)
-    return memo[next(reversed(memo))] if memo else None
+def _latest_memo(out: Path, manifest: Manifest) -> dict | None:
+    """The layout of the most recent build of this issue (its manifest file) into ``out``
+    (the memo keeps insertion order)."""
+    issue = str(manifest.path.resolve())
+    for entry in reversed(_read_memo(out).values()):
+        if isinstance(entry, dict) and entry.get("issue") == issue \
+                and isinstance(entry.get("fit"), str) and isinstance(entry.get("pages"), int) \
+                and isinstance(entry.get("budget"), int):
+            return entry
+    return None
 
 
 def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
                      reference, padder):
-    """The first step of the reference edition's fit and repair (the designed level) side by
-    side with the padding edition rendered on the last build's CSS and page count: the
-    print render is kept only if fit and repair settles on that same CSS and page count.
-    Returns (results, css, outcome); ({}, "", None) without a guess."""
-    start = base_css(checked.layout)
-    if not guess or not isinstance(guess.get("fit"), str):
-        return {}, "", None
+    """The reference edition and the padding edition rendered side by side on the last
+    build's CSS and page count (``guess``, a memo entry): the print render is kept only if
+    fit and repair keeps that guess (else it searches afresh). Returns (results, css,
+    outcome)."""
+    start = guess["fit"]
     padding = padder.padding(guess["pages"], manifest)
     spare = Problems()
 
@@ -399,7 +412,7 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
     (email, email_s), (printed, print_s) = _in_parallel([email_job, print_job])
     t0 = time.perf_counter()
     email, css, outcome = _fitted(manifest, checked, out, reference.name, problems,
-                                  allow_remote, first=(start, email))
+                                  allow_remote, first=(start, email), guess=guess)
     email_s += time.perf_counter() - t0
     if css != guess["fit"] or email.pages != guess["pages"]:
         return {reference.name: (email, 0, email_s)}, css, outcome
@@ -418,12 +431,34 @@ def _background(call):
     return future.result
 
 
-def _remember(out: Path, key: str, css: str, outcome) -> None:
-    _write_memo(out, key, {"fit": css, "pages": outcome.rendered.pages, "log": outcome.log})
+def _warm(kind, checked, out: Path, pdfs: dict[str, Path]):
+    """Start ``kind.warm`` in a child process (a thread would import and lock while render
+    children are forked, and a child forked mid-import waits for that lock forever);
+    return a function that waits for it. Its failure is not the build's: the real step,
+    later, does the work again and reports what is wrong."""
+    import multiprocessing
+
+    def work():
+        try:
+            kind.warm(checked, out, pdfs)
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: None  # the edition's own build does the work
+    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
+    process.start()
+    return process.join
+
+
+def _remember(out: Path, key: str, css: str, outcome, manifest: Manifest) -> None:
+    _write_memo(out, key, {"fit": css, "pages": outcome.rendered.pages, "log": outcome.log,
+                           "budget": outcome.budget, "findings": len(outcome.findings),
+                           "issue": str(manifest.path.resolve())})
 
 
 def _report_layout(results: dict, problems: Problems, manifest: Manifest,
-                   layout: Layout) -> None:
+                   layout: Layout, budget: int | None) -> None:
     """The audit's findings on every rendered edition become warnings (one per finding,
     naming the edition when only some editions have it); the repairs made become notes."""
     from .audit import run_audit
@@ -440,7 +475,9 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
         problems.warn(f"layout: {where}{text}", file=manifest.path)
     reference = results.get(page_reference().name)
     if reference is not None:
-        budget = budget_for(reference[0].pages, manifest.issue.pages, _page_multiple(manifest))
+        if budget is None:  # an entry written before the memo kept the budget
+            budget = budget_for(reference[0].pages, manifest.issue.pages,
+                                _page_multiple(manifest))
         message = over_budget(reference[0], budget)
         if message:
             problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
@@ -453,13 +490,13 @@ def _page_multiple(manifest: Manifest) -> int:
                 if kind.needs_page_count] or [1])
 
 
-def _fitted(manifest, checked, out, name, problems, allow_remote, first=None):
+def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, guess=None):
     """Render the reference edition at the layout's fit level for the page budget, with the
     audit's findings repaired (see repair.py); ``first``: (css, rendered) already done.
 
     Returns (rendered, css, outcome). Each attempt collects its own problems; only the
     chosen render's are kept."""
-    from .repair import fit_and_repair
+    from .repair import Guess, fit_and_repair
 
     def render(css):
         if first is not None and css == first[0]:
@@ -473,7 +510,11 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None):
 
     with _reporter[0].stage("fit and repair"):
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
-                                 multiple=_page_multiple(manifest))
+                                 multiple=_page_multiple(manifest),
+                                 guess=Guess(guess["fit"], guess["budget"], guess["pages"],
+                                             int(guess.get("findings") or 0),
+                                             list(guess.get("log") or []))
+                                 if guess else None)
     problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome
 

@@ -97,8 +97,13 @@ def _warn(warnings) -> None:
 @click.option("--time-limit", type=float, default=600, show_default=True, metavar="SECONDS",
               help="Stop a render that runs longer than this (0: no limit).")
 @click.option("--timings", is_flag=True, help="Print where the time went, stage by stage.")
+@click.option("--fresh", is_flag=True,
+              help="Search the layout afresh, as a first build does (by default a rebuild "
+                   "keeps the last build's fit while it still gives the page budget and no "
+                   "new layout findings).")
 def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
-          allow_remote: bool, allow_html: bool, time_limit: float, timings: bool) -> None:
+          allow_remote: bool, allow_html: bool, time_limit: float, timings: bool,
+          fresh: bool) -> None:
     """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml).
 
     On a terminal, the stage being worked on is shown as it goes."""
@@ -110,7 +115,7 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
     editions = EDITIONS if edition == "all" else (edition,)
     result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
                          allow_remote=allow_remote, allow_html=allow_html,
-                         time_limit=time_limit or None, reporter=reporter)
+                         time_limit=time_limit or None, reporter=reporter, fresh=fresh)
     _warn(result.warnings)
     _announce(result.layout)
     for note in result.notes:

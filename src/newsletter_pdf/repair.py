@@ -76,12 +76,26 @@ def budget_for(pages: int, wanted: int | None, multiple: int) -> int:
     return down if pages - down < up - pages and down >= 2 else up
 
 
+@dataclass
+class Guess:
+    """The fit of the last build (its CSS, page budget, pages and findings left)."""
+
+    css: str
+    budget: int
+    pages: int
+    findings: int = 0
+    log: list[str] = field(default_factory=list)
+
+
 def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | None = None,
-                   multiple: int = 4, fixed: str = "") -> Outcome:
+                   multiple: int = 4, fixed: str = "", guess: Guess | None = None) -> Outcome:
     """Render through ``render(css)`` until the budget and the audit are satisfied (bounded).
 
-    ``fixed`` is CSS added to every render (the copyfit of an earlier build is not used:
-    a build never depends on what was built before)."""
+    ``fixed`` is CSS added to every render. ``guess``: the last build's fit, tried first and
+    kept when it still gives its page budget with no more findings than it left — the way a
+    designer leaves a working layout alone when a sentence is added (one render instead of
+    a search). Otherwise the search starts afresh from the designed level, exactly as a
+    first build does."""
     levels, start = _ladder(layout)
     settings = layout.audit or {}
     cache: dict[str, tuple] = {}
@@ -97,6 +111,17 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
 
     def at(level: int, fixes: list[str] = ()) -> str:
         return "\n".join([ladder_css(levels[level]), *fixes])
+
+    if guess is not None and (not wanted or wanted == guess.budget):
+        rendered, findings = attempt(guess.css)
+        if not isinstance(rendered, _Unusable) and rendered.pages == guess.pages \
+                and len(findings) <= guess.findings:
+            kept = (f"the last build's fit still gives {guess.pages} pages (budget "
+                    f"{guess.budget}) with {len(findings) or 'no'} finding(s): kept (build "
+                    "with --fresh to search again)")
+            earlier = [line for line in guess.log if not line.startswith("the last build's")]
+            return Outcome(rendered, guess.css, findings, [kept, *earlier], len(cache),
+                           guess.budget)
 
     level = start
     rendered, findings = attempt(at(level))

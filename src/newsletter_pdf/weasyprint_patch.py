@@ -49,61 +49,72 @@ _COLUMN_OLD = """\
 
 _COLUMN_NEW = """\
             if balancing:
-                # newsletter-pdf patch. The original walks up one pixel per layout until the
-                # content fits or a layout reports lost space (then it steps by that). Find
-                # the same first pixel step k where either happens by galloping then
-                # bisecting, and continue exactly as the original would from there.
+                # newsletter-pdf patch. The original walks up from the average height one
+                # pixel per layout until the content fits or a layout reports lost space,
+                # then by the lost space each layout reports. Both walks are searched
+                # instead (gallop, then bisect) for the first height where the content
+                # fits, in about 2·log2(n) layouts instead of n:
+                # - pixel steps: the first whole pixel k where it fits or space is lost,
+                #   exactly as the original finds it;
+                # - lost-space steps: the lowest height that fits, known once the lost
+                #   space reported at the highest height that does not fit reaches it
+                #   (no column can take more below that).
                 fits = column_skip_stack is None
                 if _search_final:
                     break
-                if not _searching:
+                if _search_mode is None:
                     if fits:
                         break
-                    if lost_space != inf:
-                        height += lost_space
-                        if height > max_height:
-                            height = max_height
-                            stop_rendering = True
-                            break
-                        continue
-                    _searching, _search_base = True, height
-                    _search_low, _search_high, _search_step = 0, None, 1
+                    _search_mode = "px" if lost_space == inf else "lost"
+                    _search_base, _search_low, _search_high = height, 0, None
+                    _search_step = _search_lost = 1 if lost_space == inf else lost_space
                     _search_seen = {}
-                else:
+                elif _search_mode == "px":
                     _search_seen[_search_k] = (fits, lost_space)
                     if fits or lost_space != inf:
                         _search_high = _search_k
                     else:
                         _search_low = _search_k
-                    lost_space = inf  # below the first such step the original saw none
-                if _search_high is not None and _search_high - _search_low <= 1:
+                elif fits:
+                    _search_high = _search_k
+                else:
+                    _search_low, _search_lost = _search_k, lost_space
+                found = False
+                if _search_high is not None and _search_mode == "px" and \\
+                        _search_high - _search_low <= 1:
                     found_fits, found_lost = _search_seen[_search_high]
                     height = _search_base + _search_high
-                    if found_fits:
-                        _search_final = _search_k != _search_high
-                        if not _search_final:
-                            break
-                        continue
-                    _searching = False
-                    lost_space = found_lost
-                    height += lost_space
-                    if height > max_height:
-                        height = max_height
-                        stop_rendering = True
+                    found = found_fits
+                    if not found_fits:  # from here the original steps by lost space
+                        _search_mode, _search_base = "lost", height
+                        _search_low, _search_high = 0, None
+                        _search_step = _search_lost = found_lost
+                elif _search_high is not None and _search_mode == "lost" and (
+                        _search_high - _search_low <= 0.0625 or
+                        _search_low + _search_lost >= _search_high - 0.0625):
+                    height = _search_base + _search_high
+                    found = True
+                if found:
+                    _search_final = _search_k != _search_high
+                    if not _search_final:
                         break
                     continue
                 if _search_high is None:
                     _search_k = _search_low + _search_step
                     _search_step *= 2
-                    _search_top = floor(max_height - _search_base + 1e-9)
+                    _search_top = max_height - _search_base
+                    if _search_mode == "px":
+                        _search_top = floor(_search_top + 1e-9)
                     if _search_k > _search_top:
                         if _search_low >= _search_top:
                             height = max_height
                             stop_rendering = True
                             break
                         _search_k = _search_top
-                else:
+                elif _search_mode == "px":
                     _search_k = _search_low + (_search_high - _search_low) // 2
+                else:
+                    _search_k = (_search_low + _search_high) / 2
                 height = _search_base + _search_k
 """
 
@@ -115,9 +126,10 @@ _COLUMN_INIT_OLD = """\
 _COLUMN_INIT_NEW = """\
         page_is_empty = stop_rendering = balancing = False
         _search_base = _search_high = None
-        _search_low = _search_k = _search_step = 0
-        _search_final = _searching = False
+        _search_low = _search_k = _search_step = _search_top = _search_lost = 0
+        _search_mode = None
         _search_seen = {}
+        _search_final = False
         while True:
 """
 

@@ -67,38 +67,8 @@ def build_web(manifest: Manifest, articles, layout: Layout, out_dir: Path,
     """Write ``out_dir/web/`` (index.html, style.css, img/, fonts/, the PDFs)."""
     target = out_dir / FOLDER
     staging = out_dir / f".{FOLDER}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "img").mkdir(parents=True)
-    (staging / "fonts").mkdir()
     try:
-        images, urls = _photos(manifest, layout, out_dir, staging)
-        edition = Edition(name="web", image_urls=urls)
-        context = issue_context(manifest, articles, layout, problems, edition, allow_html)
-        _shift_headings(context["articles"])
-        links = {}
-        for name, pdf in pdfs.items():
-            if pdf.is_file():
-                shutil.copyfile(pdf, staging / pdf.name)
-                links[name] = pdf.name
-        context.update({
-            "images": images, "pdfs": links, "stylesheet": "style.css",
-            "head_css": Markup(""),  # the page's own, below; never the PDF's @page rules
-            "cover_image": images.get(urls.get(str(manifest.cover.image))) if manifest.cover
-            else None,
-            "description": _description(manifest, articles),
-        })
-        # Rendered twice: the fonts are subset to the text of the first rendering, and
-        # their @font-face rules go into the second (as layout data, never user text).
-        html = render_template(layout, "index.html", context, folder=FOLDER)
-        fonts_css = _fonts(manifest, layout, staging, _text_of(html))
-        colours = " ".join(f"--brand-{k}: {v};"
-                           for k, v in brand_colours(manifest, layout).items())
-        head = f"{fonts_css}\n:root {{ {colours} {font_families_css(layout)} }}"
-        context["head_css"] = Markup(head.replace("</", "<\\/"))
-        html = render_template(layout, "index.html", context, folder=FOLDER)
-        css = [p.read_text(encoding="utf-8") for p in _stylesheets(layout)]
-        (staging / "style.css").write_text("\n".join(css), encoding="utf-8")
-        (staging / "index.html").write_text(html, encoding="utf-8")
+        _write_site(manifest, articles, layout, out_dir, problems, pdfs, allow_html, staging)
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -107,6 +77,58 @@ def build_web(manifest: Manifest, articles, layout: Layout, out_dir: Path,
     built = WebBuild(target, target / "index.html", files)
     built.page_weight = page_weight(target)
     return built
+
+
+def warm_web(manifest: Manifest, articles, layout: Layout, out_dir: Path, problems: Problems,
+             pdfs: dict[str, Path], allow_html: bool = False) -> None:
+    """Do the slow part of :func:`build_web` ahead (WebP photos, font subsets: both cached),
+    as if the ``pdfs`` were already written, in a folder thrown away afterwards."""
+    import tempfile
+
+    cache = cache_dir_for(out_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as folder:
+        _write_site(manifest, articles, layout, out_dir, problems, pdfs, allow_html,
+                    Path(folder) / FOLDER, copy_pdfs=False)
+
+
+def _write_site(manifest, articles, layout, out_dir: Path, problems: Problems,
+                pdfs: dict[str, Path], allow_html: bool, staging: Path,
+                copy_pdfs: bool = True) -> None:
+    """Everything of the web folder into ``staging``."""
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "img").mkdir(parents=True)
+    (staging / "fonts").mkdir()
+    images, urls = _photos(manifest, layout, out_dir, staging)
+    edition = Edition(name="web", image_urls=urls)
+    context = issue_context(manifest, articles, layout, problems, edition, allow_html)
+    _shift_headings(context["articles"])
+    links = {}
+    for name, pdf in pdfs.items():
+        if not copy_pdfs:
+            links[name] = pdf.name
+        elif pdf.is_file():
+            shutil.copyfile(pdf, staging / pdf.name)
+            links[name] = pdf.name
+    context.update({
+        "images": images, "pdfs": links, "stylesheet": "style.css",
+        "head_css": Markup(""),  # the page's own, below; never the PDF's @page rules
+        "cover_image": images.get(urls.get(str(manifest.cover.image))) if manifest.cover
+        else None,
+        "description": _description(manifest, articles),
+    })
+    # Rendered twice: the fonts are subset to the text of the first rendering, and
+    # their @font-face rules go into the second (as layout data, never user text).
+    html = render_template(layout, "index.html", context, folder=FOLDER)
+    fonts_css = _fonts(manifest, layout, staging, _text_of(html), cache_dir_for(out_dir))
+    colours = " ".join(f"--brand-{k}: {v};"
+                       for k, v in brand_colours(manifest, layout).items())
+    head = f"{fonts_css}\n:root {{ {colours} {font_families_css(layout)} }}"
+    context["head_css"] = Markup(head.replace("</", "<\\/"))
+    html = render_template(layout, "index.html", context, folder=FOLDER)
+    css = [p.read_text(encoding="utf-8") for p in _stylesheets(layout)]
+    (staging / "style.css").write_text("\n".join(css), encoding="utf-8")
+    (staging / "index.html").write_text(html, encoding="utf-8")
 
 
 def page_weight(folder: Path) -> int:
@@ -153,7 +175,6 @@ def _swap(staging: Path, target: Path) -> None:
 def _photos(manifest: Manifest, layout: Layout, out_dir: Path,
             staging: Path) -> tuple[dict[str, WebImage], dict[str, str]]:
     """Prepare every photo at its web widths; (images by URL, URL by source path)."""
-    from PIL import Image
 
     cache = cache_dir_for(out_dir)
     images: dict[str, WebImage] = {}
@@ -179,12 +200,8 @@ def _photos(manifest: Manifest, layout: Layout, out_dir: Path,
             url = f"img/{digest}-{prepared.width}{suffix}"
             shutil.copyfile(prepared.path, staging / url)
             jpeg.append((url, prepared.width))
-            with Image.open(prepared.path) as im:
-                out = io.BytesIO()
-                im.save(out, "WEBP", quality=WEBP_QUALITY, method=6)
-                size = im.size
             webp_url = f"img/{digest}-{prepared.width}.webp"
-            (staging / webp_url).write_bytes(out.getvalue())
+            size = _webp(prepared.path, staging / webp_url, cache)
             webp.append((webp_url, prepared.width))
         url = jpeg[-1][0]
         urls[str(path)] = url
@@ -192,30 +209,47 @@ def _photos(manifest: Manifest, layout: Layout, out_dir: Path,
     return images, urls
 
 
-def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str) -> str:
-    """Subset each of the layout's faces to the issue's characters, as WOFF2 files."""
-    import logging
+def _webp(jpeg: Path, target: Path, cache: Path) -> tuple[int, int]:
+    """Write the WebP twin of a prepared JPEG to ``target``; its pixel size. Encoding is slow
+    (about half a second a photo), so it is kept in the cache beside the JPEG, whose name is
+    already a hash of its content and settings."""
+    from PIL import Image
 
-    from fontTools import subset
+    from .atomic import write_atomically
 
-    # fontTools reports each table it drops (Graphite's Silt…) on the terminal: not news.
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)} | set("‘’“”–—…·•€£")
+    cached = cache / f"{jpeg.stem}-q{WEBP_QUALITY}.webp"
+    if not cached.is_file():
+        with Image.open(jpeg) as im:
+            out = io.BytesIO()
+            im.save(out, "WEBP", quality=WEBP_QUALITY, method=6)
+        write_atomically(cached, out.getvalue())
+    shutil.copyfile(cached, target)
+    with Image.open(cached) as im:
+        return im.size
+
+
+def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str,
+           cache: Path | None = None) -> str:
+    """Subset each of the layout's faces to the issue's characters, as WOFF2 files (kept in
+    ``cache`` by font and character set: subsetting takes about a second a face)."""
+    chars = "".join(sorted(set(text) | {chr(c) for c in range(0x20, 0x7F)}
+                           | set("‘’“”–—…·•€£")))
     rules = []
     for face in font_files(manifest, layout):
         if face.path is None:
             continue
         name = f"fonts/{face.path.stem}.woff2"
-        options = subset.Options()
-        options.flavor = "woff2"
-        options.layout_features = ["*"]
-        options.name_IDs = ["*"]
-        options.notdef_outline = True
-        font = subset.load_font(str(face.path), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text="".join(sorted(chars)))
-        subsetter.subset(font)
-        subset.save_font(font, str(staging / name), options)
+        key = hashlib.sha256(face.path.read_bytes() + chars.encode()).hexdigest()[:32]
+        cached = (cache / "fonts" / f"{key}.woff2") if cache else None
+        if cached is None or not cached.is_file():
+            data = _subset(face.path, chars)
+            if cached is None:
+                (staging / name).write_bytes(data)
+            else:
+                from .atomic import write_atomically
+                write_atomically(cached, data)
+        if cached is not None:
+            shutil.copyfile(cached, staging / name)
         rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{name}") '
                      f'format("woff2"); font-weight: {face.weight}; font-style: '
                      f"{face.style}; font-display: swap; }}")
@@ -223,6 +257,27 @@ def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str) -> str:
         if licence.is_file():
             shutil.copyfile(licence, staging / "fonts" / f"{face.path.parent.name}-OFL.txt")
     return "\n".join(rules)
+
+
+def _subset(path: Path, chars: str) -> bytes:
+    import logging
+
+    from fontTools import subset
+
+    # fontTools reports each table it drops (Graphite's Silt…) on the terminal: not news.
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
 
 
 def _shift_headings(articles: list[dict]) -> None:

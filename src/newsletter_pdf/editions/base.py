@@ -129,6 +129,10 @@ class PdfEdition:
         """Warnings about the written file beyond its preflight (e.g. photos under ppi)."""
         return []
 
+    def warm(self, checked, out: Path, pdfs: dict[str, Path]) -> None:
+        """Fill the caches this edition's build will read (run on the other core while the
+        PDFs lay out, so its own build later is quick). Nothing by default."""
+
 
 def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, float]) -> float:
     """The largest width (mm) the layout can give one image reference."""

@@ -38,6 +38,14 @@ class WebEdition(PdfEdition):
         return build_web(checked.manifest, checked.articles, checked.layout, out, problems,
                          pdfs, allow_html=checked.allow_html)
 
+    def warm(self, checked, out: Path, pdfs: dict[str, Path]) -> None:
+        """Prepare the photos (WebP) and font subsets into the cache, as the build will."""
+        from ..errors import Problems
+        from ..website import warm_web
+
+        warm_web(checked.manifest, checked.articles, checked.layout, out, Problems(), pdfs,
+                 allow_html=checked.allow_html)
+
     def preflight(self, path: Path, manifest: Manifest):
         from ..webcheck import check_site
 
