@@ -78,3 +78,19 @@ def test_a_save_updates_the_served_pages(make_issue, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
     assert not any(p for p in Path(folder).rglob("*.png"))  # nothing written in the issue
+
+
+def test_the_issue_view_is_laid_out_as_the_build_with_its_findings(make_issue, tmp_path):
+    from newsletter_pdf.build import build_issue
+    from newsletter_pdf.preview import PreviewSession
+
+    folder = make_issue()
+    out = tmp_path / "out"
+    built = build_issue(folder, out_dir=out, editions=("email",), preflight=False)
+    update = PreviewSession(folder, out).issue_view()
+    # the build's fit (the loosest level: this small issue is short of its budget)
+    assert len(update.pages) == built.outputs["email"].pages == 2
+    assert any("the last build's fit still gives 2 pages (budget 4)" in m
+               for m in update.messages)
+    # the audit's findings beside the pages, as the build reports them
+    assert any("layout: page 2: under-filled page" in m for m in update.messages)

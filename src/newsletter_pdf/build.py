@@ -176,6 +176,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             if any(rendered.pages - padding != memo["pages"]
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
+            else:  # now the latest layout of this issue (the next edit starts from it)
+                _write_memo(out, memo_key, {**memo, "issue": str(manifest.path.resolve())})
         log: list[str] = list(memo.get("log", [])) if memo and results else []
         fit = memo["fit"] if memo and results else ""
         outcome = None
@@ -303,6 +305,7 @@ def _write_memo(out: Path, key: str, value: dict) -> None:
     import json
 
     memo = _read_memo(out)
+    memo.pop(key, None)  # re-inserted last: the order is the order of the builds
     memo[key] = value
     while len(memo) > 20:  # keep the file small: the oldest entries go first
         memo.pop(next(iter(memo)))

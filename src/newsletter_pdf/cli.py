@@ -84,8 +84,10 @@ def _warn(warnings) -> None:
 @click.argument("issue", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the PDFs (default: build/<issue folder name>/).")
-@click.option("--edition", type=click.Choice([*EDITIONS, "all"]), default="all",
-              show_default=True, help="Which edition(s) to build.")
+@click.option("--edition", type=click.Choice([*EDITIONS, "all"]), multiple=True,
+              default=("all",), show_default=True,
+              help="Which edition(s) to build (repeat it for several: --edition print "
+                   "--edition email).")
 @click.option("--strict", is_flag=True,
               help="Treat warnings (size budget, photos under print.error_ppi…) as errors; "
                    "photos between error_ppi and min_ppi stay warnings.")
@@ -101,7 +103,7 @@ def _warn(warnings) -> None:
               help="Search the layout afresh, as a first build does (by default a rebuild "
                    "keeps the last build's fit while it still gives the page budget and no "
                    "new layout findings).")
-def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
+def build(issue: Path, out_dir: Path | None, edition: tuple[str, ...], strict: bool,
           allow_remote: bool, allow_html: bool, time_limit: float, timings: bool,
           fresh: bool) -> None:
     """Build the print-shop and email PDFs of ISSUE (a folder or its issue.yaml).
@@ -112,7 +114,7 @@ def build(issue: Path, out_dir: Path | None, edition: str, strict: bool,
 
     reporter = Reporter()
 
-    editions = EDITIONS if edition == "all" else (edition,)
+    editions = EDITIONS if "all" in edition else tuple(dict.fromkeys(edition))
     result = build_issue(issue, out_dir=out_dir, editions=editions, strict=strict,
                          allow_remote=allow_remote, allow_html=allow_html,
                          time_limit=time_limit or None, reporter=reporter, fresh=fresh)

@@ -97,15 +97,52 @@ class PreviewSession:
                                             self.checked.layout, self.out, problems)
         return self._edition
 
-    def _render(self, manifest, articles, problems: Problems):
+    def _render(self, manifest, articles, problems: Problems, css: str = ""):
+        import copy
+
         from .compose import compose_html
         from .render import render_pdf
 
-        edition = self._edition_for(problems)
+        edition = copy.copy(self._edition_for(problems))  # kept: never mutate it
+        edition.extra_css += "\n" + css
         markup = compose_html(manifest, articles, self.checked.layout, problems, edition)
         roots = [manifest.folder, *self.checked.layout.roots, *edition.roots]
-        return render_pdf(markup, manifest.folder, roots, problems, pdf_options={},
-                          time_limit=self.checked.time_limit)
+        rendered = render_pdf(markup, manifest.folder, roots, problems, pdf_options={},
+                              time_limit=self.checked.time_limit)
+        rendered.problems = problems
+        return rendered
+
+    def _last_fit(self) -> dict | None:
+        """The fit the last build or preview of this issue settled on (layout memo)."""
+        from .build import _latest_memo
+
+        return _latest_memo(self.out, self.checked.manifest)
+
+    def _fitted(self, checked, problems: Problems):
+        """The whole issue as the build lays it out: the last fit kept while it holds,
+        else the page budget searched and the audit's findings repaired (repair.py)."""
+        from .build import _memo_key, _page_multiple, _remember
+        from .repair import Guess, fit_and_repair
+
+        last = self._last_fit()
+        guess = Guess(last["fit"], last["budget"], last["pages"], int(last.get("findings") or 0),
+                      list(last.get("log") or [])) if last else None
+
+        def render(css):
+            found = Problems()
+            return self._render(checked.manifest, checked.articles, found, css)
+
+        outcome = fit_and_repair(checked.layout, render, wanted=checked.manifest.issue.pages,
+                                 multiple=_page_multiple(checked.manifest), guess=guess)
+        problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
+        if not problems.errors:
+            _remember(self.out, _memo_key(checked.manifest, checked, self.out, Problems()),
+                      outcome.css, outcome, checked.manifest)
+        for finding in outcome.findings:
+            problems.warn(f"layout: {finding}")
+        for line in outcome.log:
+            problems.warn(f"layout: {line}")
+        return outcome.rendered
 
     def _pngs(self, pdf: bytes, prefix: str) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -155,7 +192,8 @@ class PreviewSession:
         articles = read_articles(one, problems, allow_html=self.checked.allow_html)
         if problems.errors or not articles:
             return self._publish("article", started, [], problems)
-        rendered = self._render(one, articles, problems)
+        last = self._last_fit()  # the type size and spacing the issue is set in
+        rendered = self._render(one, articles, problems, last["fit"] if last else "")
         pages = self._pngs(rendered.pdf, "article")
         return self._publish("article", started, pages, problems)
 
@@ -178,7 +216,7 @@ class PreviewSession:
         self.checked = checked
         problems.extend(checked.warnings)
         try:
-            rendered = self._render(checked.manifest, checked.articles, problems)
+            rendered = self._fitted(checked, problems)
         except NewsletterError as exc:
             problems.error(str(exc))
             return self._publish("issue", started, [], problems)
