@@ -310,8 +310,11 @@ def _write_memo(out: Path, key: str, value: dict) -> None:
     while len(memo) > 20:  # keep the file small: the oldest entries go first
         memo.pop(next(iter(memo)))
     path = _memo_path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(memo, indent=1).encode())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(memo, indent=1).encode())
+    except OSError:
+        pass  # a cache: the next build searches again (a full disk is reported by the PDFs)
 
 
 def _in_parallel(calls: list) -> list:
