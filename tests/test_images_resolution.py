@@ -190,22 +190,28 @@ def test_under_error_ppi_fails_the_preflight_without_strict(too_small):
 
 
 def test_under_error_ppi_is_an_error_with_strict(too_small, monkeypatch):
-    """The command line: exit 1, each problem located, and no claim that nothing was
-    written (--strict judges the written PDF)."""
+    """The command line: exit 1, each problem located; the PDF judged is kept beside the
+    last good one (….new.pdf), which stays as it was."""
     from click.testing import CliRunner
 
     from newsletter_pdf.cli import main
 
     monkeypatch.chdir(too_small.parent)
+    good = too_small.parent / "strict" / "test-newsletter-2024-q2-print.pdf"
+    good.parent.mkdir()
+    good.write_bytes(b"%PDF- the last good build")
     result = CliRunner().invoke(main, ["build", "issue", "-o", "strict", "--edition", "print",
                                        "--strict"])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "strict/test-newsletter-2024-q2-print.pdf: preflight (print) image resolution: page "
-        "3: 240×160 px at 96 ppi (prints sharp only up to 20 mm wide)",
+        "strict/test-newsletter-2024-q2-print.new.pdf: preflight (print) image resolution: "
+        "page 3: 240×160 px at 96 ppi (prints sharp only up to 20 mm wide)",
         "issue/" + D_MESSAGE.replace("warning: ", ""),
         "2 problems found with --strict in what was written (kept for you to look at): "
-        "strict/test-newsletter-2024-q2-print.pdf"]
+        "strict/test-newsletter-2024-q2-print.new.pdf"]
+    assert good.read_bytes() == b"%PDF- the last good build"
+    assert (good.parent / "test-newsletter-2024-q2-print.new.pdf").read_bytes() \
+        .startswith(b"%PDF-")
 
 
 def test_a_copy_prepared_too_small_does_not_blame_the_original(tmp_path):

@@ -6,8 +6,9 @@ Each CLI command is a thin wrapper around :func:`check_issue` or :func:`build_is
 from __future__ import annotations
 
 import copy
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .articles import Article, read_articles
@@ -52,6 +53,7 @@ class Built:
     preflight: object | None = None  # preflight.Report
     sources: dict = field(default_factory=dict)  # image digest -> photocheck.PhotoSource
     files: int = 0  # a folder edition (web): how many files it holds
+    findings: list = field(default_factory=list)  # its preflight's and review's warnings
 
 
 @dataclass
@@ -225,14 +227,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         built.sources = rendered.sources
         pending.append((built, rendered.pdf))
     problems.raise_if_errors(strict)
-    outputs: dict[str, Built] = {}
-    for built, data in pending:
-        with reporter.stage("write"):
-            write_atomically(built.path, data)
-        if preflight:
-            with reporter.stage(f"preflight ({built.edition})"):
-                built.preflight = REGISTRY[built.edition].preflight(built.path, manifest)
-        outputs[built.edition] = built
+    outputs = _write_pdfs(pending, manifest, preflight, strict,
+                          checked.warnings + problems.warnings)
     for wait in warming:
         wait()
     for kind in kinds:
@@ -248,13 +244,11 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         if preflight:
             with reporter.stage(f"preflight ({kind.name})"):
                 built.preflight = kind.preflight(site.index, manifest)
+            built.findings = built.preflight.as_problems() + kind.review(built, manifest)
         outputs[kind.name] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
-        if built.preflight is not None:
-            warnings += built.preflight.as_problems()
-        if preflight:
-            warnings += REGISTRY[built.edition].review(built, manifest)
+        warnings += built.findings
     if strict and strict_errors(warnings):
         from .errors import ValidationError
         raise ValidationError(strict_errors(warnings),
@@ -262,6 +256,48 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes,
                        log)
+
+
+def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool,
+                warnings: list) -> dict[str, Built]:
+    """Write each PDF beside its target (``….new.pdf``), preflight and review it there, and
+    only then put it in place. With ``--strict``, PDFs with problems stay as ``….new.pdf``
+    for the editor to look at, and the last good PDFs are left as they were."""
+    from .errors import ValidationError
+
+    reporter = _reporter[0]
+    outputs: dict[str, Built] = {}
+    staged: list[tuple[Built, Path]] = []
+    try:
+        for built, data in pending:
+            final = built.path
+            built.path = final.with_name(f"{final.stem}.new{final.suffix}")
+            with reporter.stage("write"):
+                write_atomically(built.path, data)
+            staged.append((built, final))
+            if preflight:
+                kind = REGISTRY[built.edition]
+                with reporter.stage(f"preflight ({built.edition})"):
+                    built.preflight = kind.preflight(built.path, manifest)
+                built.findings = built.preflight.as_problems() + kind.review(built, manifest)
+            outputs[built.edition] = built
+        found = warnings + [f for built in outputs.values() for f in built.findings]
+        if strict and strict_errors(found):
+            staged = []  # kept for the editor
+            raise ValidationError(strict_errors(found), written=[b.path for b in outputs.values()])
+        for built, final in staged:
+            os.replace(built.path, final)
+            renamed = str(built.path)
+            built.path = final
+            if built.preflight is not None:
+                built.preflight.path = str(final)
+            built.findings = [replace(f, file=final) if str(f.file) == renamed else f
+                              for f in built.findings]
+        staged = []
+    finally:
+        for built, _ in staged:
+            built.path.unlink(missing_ok=True)
+    return outputs
 
 
 def _memo_key(manifest, checked, out, problems) -> str:
