@@ -68,6 +68,7 @@ _COLUMN_NEW = """\
                     _search_mode = "px" if lost_space == inf else "lost"
                     _search_base, _search_low, _search_high = height, 0, None
                     _search_step = _search_lost = 1 if lost_space == inf else lost_space
+                    _search_walked = 0
                     _search_seen = {}
                 elif _search_mode == "px":
                     _search_seen[_search_k] = (fits, lost_space)
@@ -89,6 +90,7 @@ _COLUMN_NEW = """\
                         _search_mode, _search_base = "lost", height
                         _search_low, _search_high = 0, None
                         _search_step = _search_lost = found_lost
+                        _search_walked = 0
                 elif _search_high is not None and _search_mode == "lost" and (
                         _search_high - _search_low <= 0.0625 or
                         _search_low + _search_lost >= _search_high - 0.0625):
@@ -100,8 +102,14 @@ _COLUMN_NEW = """\
                         break
                     continue
                 if _search_high is None:
-                    _search_k = _search_low + _search_step
-                    _search_step *= 2
+                    if _search_walked < 3:  # short walks are the common case: walk
+                        _search_walked += 1     # them as the original does, then gallop
+                        _search_k = _search_low + (1 if _search_mode == "px"
+                                                   else _search_lost)
+                        _search_step = 2 * (1 if _search_mode == "px" else _search_lost)
+                    else:
+                        _search_k = _search_low + _search_step
+                        _search_step *= 2
                     _search_top = max_height - _search_base
                     if _search_mode == "px":
                         _search_top = floor(_search_top + 1e-9)
@@ -127,6 +135,7 @@ _COLUMN_INIT_NEW = """\
         page_is_empty = stop_rendering = balancing = False
         _search_base = _search_high = None
         _search_low = _search_k = _search_step = _search_top = _search_lost = 0
+        _search_walked = 0
         _search_mode = None
         _search_seen = {}
         _search_final = False
