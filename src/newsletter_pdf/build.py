@@ -273,7 +273,10 @@ def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool
             final = built.path
             built.path = final.with_name(f"{final.stem}.new{final.suffix}")
             with reporter.stage("write"):
-                write_atomically(built.path, data)
+                try:
+                    write_atomically(built.path, data)
+                except OSError as exc:  # named as the file the editor asked for
+                    raise OSError(exc.errno, exc.strerror, str(final)) from exc
             staged.append((built, final))
             if preflight:
                 kind = REGISTRY[built.edition]

@@ -101,7 +101,10 @@ def inspect_images(manifest: Manifest, problems: Problems,
     ``verified`` (a folder in the build's cache) remembers, by content hash, the photos
     whose every byte decoded cleanly: a rebuild skips that full decode (about a tenth of
     a second a photo)."""
-    infos: dict[Path, ImageInfo] = {}
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = []
     seen: set[Path] = set()  # a broken file used twice is reported once
     for path, key, where in image_references(manifest):
         if path in seen:
@@ -110,7 +113,23 @@ def inspect_images(manifest: Manifest, problems: Problems,
         where = where or (manifest.locations or {}).get(key)
         loc = {"file": where.file, "line": where.line, "column": where.column} if where \
             else {"file": manifest.path}
-        info = inspect_image(path, problems, key=key, verified=verified, **loc)
+        jobs.append((path, key, loc))
+
+    def one(job):
+        path, key, loc = job
+        found = Problems()
+        return inspect_image(path, found, key=key, verified=verified, **loc), found
+
+    # Decoding releases the interpreter lock: one photo per core (reported in order). The
+    # warning filter is set here, once, for every thread (each photo's own is not safe
+    # across threads, and every state of it then keeps this one).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+            results = list(pool.map(one, jobs))
+    infos: dict[Path, ImageInfo] = {}
+    for (path, _, _), (info, found) in zip(jobs, results):
+        problems.extend(found)
         if info is not None:
             infos[path] = info
     return infos
