@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from . import __version__
+from . import __version__, placements
 from .articles import (
     Article,
     breakable_addresses,
@@ -77,6 +77,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     edition = edition or Edition()
     md = markdown_parser(manifest.issue.language)
     inline = inline_renderer(manifest.issue.language, allow_html)
+    moved = placements.read(edition.extra_css)  # photos the repair stage moved
 
     def photo_view(photo: Photo) -> dict:
         return {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
@@ -90,7 +91,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
             "deck": inline(article.deck), "byline": inline(article.byline),
             "new_page": article.new_page, "span": article.span,
             "top_photos": [photo_view(p) for p in article.photos if p.placement == "top"],
-            "flow": _flow(article, photo_view, article_view, inline),
+            "flow": _flow(article, photo_view, article_view, inline, moved),
             "signature": article.signature,
             "lang": article.language, "dir": article.direction,
             "hyphenate": hyphenates(article.language),
@@ -237,8 +238,10 @@ def paragraph_slots(article: Article) -> list[int]:
     return [i for i, b in enumerate(article.blocks) if b.tag == "p"]
 
 
-def _flow(article: Article, photo_view, article_view, inline) -> list[FlowItem]:
-    """Interleave text blocks with photos, pull quotes and boxes."""
+def _flow(article: Article, photo_view, article_view, inline,
+          moved: dict | None = None) -> list[FlowItem]:
+    """Interleave text blocks with photos, pull quotes and boxes (``moved``: photos placed
+    elsewhere by the repair stage, (article id, file name) -> paragraph)."""
     slots = paragraph_slots(article)
     n = len(slots)
     inserts: dict[int, list[FlowItem]] = {}
@@ -253,14 +256,20 @@ def _flow(article: Article, photo_view, article_view, inline) -> list[FlowItem]:
         while 0 <= index < len(article.blocks) - 1 and \
                 article.blocks[index + 1].tag not in ("p", "h2", "h3"):
             index += 1
+        if item.photo is not None:
+            item.photo["after"] = para  # the audit reads it back: where a move starts
         inserts.setdefault(index, []).append(item)
+
+    def after(photo) -> int | None:
+        return (moved or {}).get((f"art-{article.id}", Path(photo.file).name), photo.after)
 
     column = [p for p in article.photos if p.placement == "column"]
     for k, photo in enumerate(column):
         default = round((k + 1) * n / (len(column) + 1)) or 1
-        place(photo.after, default, FlowItem("photo", photo=photo_view(photo)))
+        place(after(photo), default, FlowItem("photo", photo=photo_view(photo)))
     for photo in (p for p in article.photos if p.placement == "span"):
-        place(photo.after, max(1, n // 2), FlowItem("photo", photo=photo_view(photo), span=True))
+        place(after(photo), max(1, n // 2),
+              FlowItem("photo", photo=photo_view(photo), span=True))
     paragraphs = [b.text for b in article.blocks if b.tag == "p"]
     for k, quote in enumerate(article.pull_quotes):
         default = max(1, round(n * (k + 1) / (len(article.pull_quotes) + 2)))

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import placements
 from .audit import Finding, run_audit, settings_for
 from .audit.pagemap import _css_ident
 
@@ -155,6 +156,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
     passes = int((layout.repair or {}).get("passes", 3))
     fixes: list[str] = []
     tried: dict[tuple, int] = {}
+    done: list[str] = []  # moves tried and undone
     queue: list[list[tuple]] = []
     last: list[tuple] = []
     for number in range(1, passes + 1):
@@ -165,6 +167,9 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                     continue  # over the budget: growing anything makes it worse
                 options = _options(moves, finding)
                 step = tried.get(finding.key, 0)
+                while step < len(options) and placements.describe(options[step]) \
+                        and options[step] in fixes + done:
+                    step += 1  # a photo move from its new place can land where one was
                 if step < len(options):
                     tried[finding.key] = step + 1
                     planned.append((finding, options[step]))
@@ -182,10 +187,12 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
         for finding, rule in planned:
             log.append(f"pass {number}: {'' if better else 'tried and undone: '}"
-                       f"{_describe(finding)} → {rule}")
+                       f"{_describe(finding)} → {_move_words(rule)}")
         if better:
             fixes, rendered, findings = candidate, new, new_findings
-        elif len(planned) > 1:
+        else:
+            done.extend(rule for _, rule in planned if placements.describe(rule))
+        if not better and len(planned) > 1:
             last = planned
     if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
         rendered, findings = cache[at(start)]
@@ -273,6 +280,9 @@ def _options(moves: dict, finding: Finding) -> list[str]:
               "{selector}": finding.selector}
     out = []
     for template in entry or []:
+        if isinstance(template, dict):  # a move of the document: {photo: ±paragraphs}
+            out.extend(_photo_moves(template, finding))
+            continue
         template = str(template)
         if any(name in template and not value for name, value in values.items()):
             continue
@@ -282,8 +292,25 @@ def _options(moves: dict, finding: Finding) -> list[str]:
     return out
 
 
+def _photo_moves(move: dict, finding: Finding) -> list[str]:
+    """``{photo: N}``: each photo concerned placed N paragraphs later (earlier if N < 0),
+    as a placement line of the fit (see placements.py)."""
+    try:
+        by = int(move.get("photo", 0))
+    except (TypeError, ValueError):
+        return []
+    return [placements.photo_css(article, name, after + by)
+            for article, name, after in finding.data.get("photos") or ()
+            if by and after + by >= 0]
+
+
 def _describe(finding: Finding) -> str:
     return f"page {finding.page}: {finding.message}"
+
+
+def _move_words(rule: str) -> str:
+    """A move as the log shows it: a placement in words, CSS as it is."""
+    return placements.describe(rule) or rule
 
 
 def over_budget(rendered, budget: int | None) -> str | None:

@@ -42,9 +42,12 @@ def fill(pages: PageMap, settings: dict):
             for column, height in heights.items():
                 if height < least_column * tallest:
                     article = columns[column][0].article
+                    photos = [(i.article, i.name, i.after) for items in columns.values()
+                              for i in items if i.kind == "photo" and i.after >= 0]
                     yield Finding(
                         "fill", page.number, article,
                         f"under-filled column: column {column + 1} holds "
                         f"{round(100 * height / tallest)}% of what the column beside it "
-                        f"holds", "the layout makes a wide table or photo span both "
-                        "columns; else make it smaller", data={"column": column})
+                        f"holds", "the layout moves a photo beside it to another "
+                        "paragraph; else place it elsewhere ('after:') or make it smaller",
+                        data={"column": column, "kind": "column", "photos": photos})

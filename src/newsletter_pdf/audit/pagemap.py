@@ -47,6 +47,7 @@ class Item:
     ink_left: float = 0.0
     limit: tuple[float, float] = (0.0, 0.0)  # the left and right edges it must stay within
     lines: int = 1           # blocks: how many lines of text they hold
+    after: int = -1          # photos: the paragraph of their article they follow (-1: unknown)
 
     @property
     def bottom(self) -> float:
@@ -157,6 +158,8 @@ def page_map(document, root=None) -> PageMap:
                         box.margin_width(), box.margin_height(), ctx.get("container", ()),
                         block_key(element), selector(element),
                         _block_name(element, kind), limit=ctx.get("limit", (0.0, 0.0)))
+            if kind == "photo" and (element.get("data-after") or "").isdigit():
+                item.after = int(element.get("data-after"))
             page.items.append(item)
             ctx["role"] = {"photo": "caption", "box": "box", "quote": "quote",
                            "table": "table"}[kind]

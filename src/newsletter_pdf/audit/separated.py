@@ -29,4 +29,6 @@ def separated(pages: PageMap, settings: dict):
                 "the layout moves it to an earlier paragraph or shrinks it; else place it "
                 "earlier ('after:'), make it smaller or drop it",
                 item=item.name, selector=item.selector,
-                data={"kind": item.kind, "alone": alone})
+                data={"kind": item.kind, "alone": alone,
+                      "photos": [(item.article, item.name, item.after)]
+                      if item.kind == "photo" and item.after >= 0 else []})

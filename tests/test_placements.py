@@ -1,0 +1,109 @@
+"""Placement moves: the repair stage moves a photo to another paragraph boundary, the move
+travels inside the fit's CSS, and the laid-out pages (and the PDF) put the photo there."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pypdf
+
+from newsletter_pdf import placements
+from newsletter_pdf.audit.pagemap import Item, Page, PageMap
+from newsletter_pdf.repair import fit_and_repair
+
+from .conftest import DEFAULT_MANIFEST
+
+
+def test_placement_lines_round_trip_and_no_name_can_end_the_comment():
+    line = placements.photo_css("art-a b", "x */ body { color: red } /* .jpg", 3)
+    assert line.startswith("/* place: photo ") and line.count("*/") == 1
+    css = "\n".join([":root { --line: 13pt; }", line, placements.photo_css("art-c", "c.jpg", 1),
+                     placements.photo_css("art-c", "c.jpg", 4)])
+    assert placements.read(css) == {("art-a b", "x */ body { color: red } /* .jpg"): 3,
+                                    ("art-c", "c.jpg"): 4}  # the later move wins
+    assert placements.describe(placements.photo_css("art-c", "c.jpg", 4)) == \
+        "moved photo c.jpg after paragraph 4"
+    assert placements.describe(":root { --line: 13pt; }") is None
+
+
+def _paragraphs(n: int) -> str:
+    return "\n\n".join(f"Paragraph {i} of the story. " + "Plain words to fill a line. " * 12
+                       for i in range(1, n + 1))
+
+
+def test_a_moved_photo_is_laid_out_after_the_paragraph_it_was_moved_to(make_issue, tmp_path):
+    from newsletter_pdf.build import _prepare, _render, check_issue
+    from newsletter_pdf.errors import Problems
+
+    folder = make_issue(DEFAULT_MANIFEST.replace("caption: The road again.",
+                                                 "caption: The road again.\n        after: 1"),
+                        files={"articles/news.md": f"---\ntitle: Small News\n---\n\n"
+                                                   f"{_paragraphs(6)}\n"})
+    checked = check_issue(folder, out_dir=tmp_path / "out")
+    out = tmp_path / "out"
+
+    def laid_out(css: str):
+        problems = Problems()
+        edition = _prepare("email", checked.manifest, checked.layout, out, problems)
+        edition.extra_css += "\n" + css
+        return _render(checked.manifest, checked, out, "email", problems, False, edition)
+
+    def photo_and_paragraphs(rendered):
+        items = [i for page in rendered.layout.pages for i in page.items]
+        photo = next(i for i in items if i.kind == "photo" and i.name == "road.jpg")
+        firsts = {}
+        for i in items:
+            if i.kind == "line" and i.name.startswith("Paragraph "):
+                firsts.setdefault(int(i.name.split()[1]), i)
+        return photo, firsts
+
+    before, firsts = photo_and_paragraphs(laid_out(""))
+    assert before.after == 1
+    moved = laid_out(placements.photo_css("art-news", "road.jpg", 4))
+    photo, firsts = photo_and_paragraphs(moved)
+    assert photo.after == 4
+    # in the column flow: after paragraph 4's first line, before paragraph 5's
+    order = [i for page in moved.layout.pages for i in page.items
+             if i is photo or i in firsts.values()]
+    assert order.index(photo) == order.index(firsts[5]) - 1 or \
+        (photo.container, photo.y) > (firsts[4].container, firsts[4].y)
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(_pdf(moved, tmp_path)).pages)
+    assert "The road again." in text
+
+
+def _pdf(rendered, tmp_path):
+    path = tmp_path / "moved.pdf"
+    path.write_bytes(rendered.pdf)
+    return path
+
+
+def _page(photo_after: int, short: bool) -> PageMap:
+    """A page with a photo in column 2 of an article; column 1 short unless moved."""
+    def line(y, column):
+        return Item("line", "body", "art-a", 0, y, 100, 12, (1, 0, column), 1, "#art-a p")
+    items = [line(100 + 12 * k, 0) for k in range(6 if short else 40)]
+    items.append(Item("photo", "photo", "art-a", 120, 100, 100, 300, (1, 0, 1), 2,
+                      "#art-a figure", "p.jpg", after=photo_after))
+    items += [line(400 + 12 * k, 1) for k in range(30)]
+    page = Page(2, "article", 50, 1000, 0, 300, items)
+    return PageMap([Page(1, "cover", 0, 1000, 0, 300), page])
+
+
+def test_the_repair_moves_a_photo_beside_a_short_column_and_says_so():
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 3, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"fill": {"column": [{"photo": 2}, {"photo": -1}]}}})
+    wanted = placements.photo_css("art-a", "p.jpg", 3)
+    calls = []
+
+    def render(css):
+        calls.append(css)
+        moved = placements.read(css).get(("art-a", "p.jpg"))
+        return SimpleNamespace(pages=2, layout=_page(moved or 1, short=moved != 3),
+                               problems=None)
+
+    outcome = fit_and_repair(layout, render, wanted=2, multiple=1)
+    assert wanted in outcome.css.splitlines()
+    assert outcome.findings == []
+    assert outcome.log == ["pass 1: page 2: under-filled column: column 1 holds 11% of what "
+                           "the column beside it holds → moved photo p.jpg after paragraph 3"]
