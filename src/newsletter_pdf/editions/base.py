@@ -104,8 +104,15 @@ class PdfEdition:
                 continue
             needed[path] = max(placed_width(manifest, path, key, widths),
                                needed.get(path, 0.0))
-        for path, width in needed.items():
-            prepared = prepare_image(path, self.image_target(manifest, width), cache)
+        # Decoding, resizing and encoding release the interpreter lock: two photos at once.
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = list(needed.items())
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(
+                lambda job: prepare_image(job[0], self.image_target(manifest, job[1]), cache),
+                jobs))
+        for (path, width), prepared in zip(jobs, done):
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
             # Known in the PDF by content (two photos often share a prepared size); judged
             # by the original's pixels, not by our copy's.
