@@ -9,7 +9,6 @@ import pytest
 from newsletter_pdf import build as build_module
 from newsletter_pdf.build import build_issue
 
-from .conftest import SAMPLE
 from .test_layouts import text_of
 
 
@@ -32,11 +31,12 @@ def counting_renders(monkeypatch) -> list[str]:
     return seen
 
 
-def test_the_memo_is_honoured_for_one_edition(tmp_path, monkeypatch):
+def test_the_memo_is_honoured_for_one_edition(make_issue, tmp_path, monkeypatch):
+    folder = make_issue()
     out = tmp_path / "out"
-    first = build_issue(SAMPLE, out_dir=out, editions=("email",), preflight=False)
+    first = build_issue(folder, out_dir=out, editions=("email",), preflight=False)
     renders = counting_renders(monkeypatch)
-    again = build_issue(SAMPLE, out_dir=out, editions=("email",), preflight=False)
+    again = build_issue(folder, out_dir=out, editions=("email",), preflight=False)
     assert renders == ["email"]  # the copyfit level is known: one render, not two
     assert again.outputs["email"].path.read_bytes() == first.outputs["email"].path.read_bytes()
 
