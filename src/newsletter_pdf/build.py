@@ -138,6 +138,11 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     # process inherits it instead of importing WeasyPrint again.
     from . import weasyprint_patch
     engine_note = weasyprint_patch.apply()
+    # Photos are prepared in threads while render children are forked: a child forked
+    # while a thread imports a module would wait for that import forever. So every image
+    # module is imported here, before any thread starts.
+    from PIL import Image, ImageCms  # noqa: F401
+    Image.init()
     unknown = set(editions) - set(REGISTRY)
     if unknown:
         raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use "
