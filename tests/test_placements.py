@@ -107,3 +107,55 @@ def test_the_repair_moves_a_photo_beside_a_short_column_and_says_so():
     assert outcome.findings == []
     assert outcome.log == ["pass 1: page 2: under-filled column: column 1 holds 11% of what "
                            "the column beside it holds → moved photo p.jpg after paragraph 3"]
+
+
+def test_grow_lines_name_the_photos_and_escape_their_names():
+    css = placements.grow_css([("art-a", 'x"y.jpg', 128), ("art-b", "b.jpg", 115)])
+    assert css.count("*/") == 1 and '"x\\22 y.jpg"' in css
+    assert '#art-b figure[data-photo="b.jpg"] img { max-height: 115mm; }' in css
+    assert placements.describe(css) == (
+        'grew photo(s) x"y.jpg to 128mm tall, b.jpg to 115mm tall (as tall as their '
+        "originals allow at the print edition's ppi)")
+
+
+def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, tmp_path):
+    """A 1200 px wide portrait may grow to the column's width; a 400 px one only as far as
+    300 ppi allows: the page map says so, and the grow move asks no more (and leaves alone
+    a photo already that tall)."""
+    from PIL import Image
+
+    from newsletter_pdf.build import _prepare, _render, check_issue
+    from newsletter_pdf.errors import Problems
+    from newsletter_pdf.repair import _grow
+
+    folder = make_issue(DEFAULT_MANIFEST.replace(
+        "        caption: The road again.\n",
+        "        caption: The road again.\n      - file: photos/tall.jpg\n"
+        "        caption: Tall.\n      - file: photos/small.jpg\n        caption: Small.\n"))
+    with Image.open(folder / "photos" / "road.jpg") as im:
+        portrait = im.crop((0, 0, im.height * 2 // 3, im.height))
+    portrait.resize((1200, 1800)).save(folder / "photos" / "tall.jpg")
+    portrait.resize((400, 600)).save(folder / "photos" / "small.jpg")
+    (folder / "articles" / "news.md").write_text(
+        f"---\ntitle: Small News\n---\n\n{_paragraphs(8)}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    checked = check_issue(folder, out_dir=out)
+    problems = Problems()
+    edition = _prepare("email", checked.manifest, checked.layout, out, problems)
+    rendered = _render(checked.manifest, checked, out, "email", problems, False, edition)
+    photos = {i.name: i for page in rendered.layout.pages for i in page.items
+              if i.kind == "photo"}
+    assert photos["tall.jpg"].grow == int(87 * 1.5)                # the column's width
+    assert photos["small.jpg"].grow == int(400 / 300 * 25.4 * 1.5)  # 300 ppi: 33.9 mm wide
+    assert photos["tall.jpg"].image_h * 25.4 / 96 < 100             # the designed cap
+    finding = SimpleNamespace(data={"growable": [
+        ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
+    [css] = _grow({"grow": 140}, finding)
+    assert css.startswith("/* grow: tall.jpg 130mm */ ")
+    assert '#art-news figure[data-photo="tall.jpg"] img { max-height: 130mm; }' in css
+    assert "small.jpg" not in css and "road.jpg" not in css
+    grown = edition
+    grown.extra_css += "\n" + css
+    after = _render(checked.manifest, checked, out, "email", Problems(), False, grown)
+    [tall] = [i for page in after.layout.pages for i in page.items if i.name == "tall.jpg"]
+    assert abs(tall.image_h * 25.4 / 96 - 130) < 1

@@ -79,10 +79,15 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     inline = inline_renderer(manifest.issue.language, allow_html)
     moved = placements.read(edition.extra_css)  # photos the repair stage moved
 
+    tallest = _tallest_column_photo(manifest, layout)
+
     def photo_view(photo: Photo) -> dict:
-        return {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
+        view = {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
                 "credit": inline(photo.credit), "alt": photo.alt or "",
                 "placement": photo.placement, "file": Path(photo.file).name}
+        if photo.placement == "column":
+            view["grow"] = tallest(Path(photo.file))
+        return view
 
     def article_view(article: Article) -> dict:
         return {
@@ -223,6 +228,31 @@ def contact_link(value: str, kind: str | None = None) -> Markup:
 def _default_contents():
     from .manifest import Contents
     return Contents(place="cover")
+
+
+def _tallest_column_photo(manifest: Manifest, layout: Layout):
+    """A function: the tallest (mm) a column photo may be set — at most the column's width
+    and the layout's ``image_widths_mm.column_height``, and only as large as its original
+    still gives the print edition's ``min_ppi`` (the repair's grow move stays within it)."""
+    from .editions.base import image_widths
+    from .editions.print import print_settings
+    from .photocheck import original_size
+
+    widths = image_widths(layout)
+    ppi = print_settings(manifest).min_ppi
+    known: dict[Path, int] = {}
+
+    def tallest(path: Path) -> int:
+        if path not in known:
+            try:
+                w, h = original_size(path)
+            except (OSError, ValueError):  # an SVG, say: no pixels to judge
+                w, h = 0, 0
+            wide = min(widths["column"], w / ppi * 25.4) if w and h else 0.0
+            known[path] = int(min(widths.get("column_height", 70.0), wide * h / w)) if wide \
+                else 0
+        return known[path]
+    return tallest
 
 
 def _image_url(path: Path, edition: Edition) -> str:

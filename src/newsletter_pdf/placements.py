@@ -18,6 +18,7 @@ import re
 from urllib.parse import quote, unquote
 
 _LINE = re.compile(r"/\* place: photo (\S{1,400}) (\S{1,400}) after (\d{1,4}) \*/")
+_GROW = re.compile(r"/\* grow: ((?:\S{1,400} \d{1,4}mm,? ?){1,100}) \*/")
 
 
 def photo_css(article: str, file: str, after: int) -> str:
@@ -33,9 +34,36 @@ def read(css: str) -> dict[tuple[str, str], int]:
     return {(unquote(m[1]), unquote(m[2])): int(m[3]) for m in _LINE.finditer(css or "")}
 
 
+def grow_css(photos: list[tuple[str, str, int]]) -> str:
+    """Column photos set taller: (article element id, file name, height in mm) each; a
+    comment first says which, for the log."""
+    said = ", ".join(f"{quote(name, safe='')} {mm}mm" for _, name, mm in photos)
+    rules = " ".join(f"#{_ident(article)} figure[data-photo={_string(name)}] img "
+                     f"{{ max-height: {mm}mm; }}" for article, name, mm in photos)
+    return f"/* grow: {said} */ {rules}"
+
+
 def describe(line: str) -> str | None:
-    """A placement line in the editor's words, or None if ``line`` is not one."""
+    """A placement or growth line in the editor's words, or None if ``line`` is neither."""
     match = _LINE.fullmatch(line.strip())
-    if not match:
-        return None
-    return f"moved photo {unquote(match[2])} after paragraph {match[3]}"
+    if match:
+        return f"moved photo {unquote(match[2])} after paragraph {match[3]}"
+    match = _GROW.match(line.strip())
+    if match:
+        grown = [part.split(" ") for part in match[1].split(", ")]
+        return ("grew photo(s) " + ", ".join(f"{unquote(name)} to {mm} tall"
+                                             for name, mm in grown)
+                + " (as tall as their originals allow at the print edition's ppi)")
+    return None
+
+
+def _ident(text: str) -> str:
+    from .audit.pagemap import _css_ident
+
+    return _css_ident(text)
+
+
+def _string(text: str) -> str:
+    """``text`` as a CSS string (file names come from the manifest)."""
+    return '"' + "".join(ch if ch.isalnum() or ch in " ._-" else f"\\{ord(ch):x} "
+                         for ch in text) + '"'

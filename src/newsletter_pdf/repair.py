@@ -35,6 +35,7 @@ from .audit.pagemap import _css_ident
 #: Used when a layout declares no ladder: one rung, no CSS.
 _FLAT = {"start": 0, "levels": [{}]}
 _PROPERTY = re.compile(r"^--[A-Za-z0-9-]{1,40}$")
+_MM_PER_PX = 25.4 / 96  # CSS pixels
 _VALUE = re.compile(r"^[A-Za-z0-9.%+\- ()*/]{1,60}$")
 
 
@@ -280,6 +281,9 @@ def _options(moves: dict, finding: Finding) -> list[str]:
               "{selector}": finding.selector}
     out = []
     for template in entry or []:
+        if isinstance(template, dict) and "grow" in template:  # {grow: mm}
+            out.extend(_grow(template, finding))
+            continue
         if isinstance(template, dict):  # a move of the document: {photo: ±paragraphs}
             out.extend(_photo_moves(template, finding))
             continue
@@ -302,6 +306,22 @@ def _photo_moves(move: dict, finding: Finding) -> list[str]:
     return [placements.photo_css(article, name, after + by)
             for article, name, after in finding.data.get("photos") or ()
             if by and after + by >= 0]
+
+
+def _grow(move: dict, finding: Finding) -> list[str]:
+    """``{grow: N}``: the column photos up to the finding's page set taller, up to N mm and
+    never past what their original allows (the page map's ``grow``); none is made smaller."""
+    try:
+        cap = int(move["grow"])
+    except (TypeError, ValueError):
+        return []
+    photos = []
+    for article, name, limit, image_h in finding.data.get("growable") or ():
+        height = min(cap, limit)
+        if article and height > image_h * _MM_PER_PX + 1 and \
+                (article, name, height) not in photos:  # (1 mm: not worth a re-layout)
+            photos.append((article, name, height))
+    return [placements.grow_css(photos)] if photos else []
 
 
 def _describe(finding: Finding) -> str:

@@ -24,7 +24,10 @@ def fill(pages: PageMap, settings: dict):
                 f"under-filled page: {empty}% of it is empty",
                 "the layout grows photos and spacing within its limits to fill it; else "
                 "add text or a photo, or move a short item here",
-                data={"fill": used})
+                data={"fill": used, "growable": [
+                    (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
+                    if earlier.number <= page.number for i in earlier.items
+                    if i.kind == "photo" and i.grow]})
             continue
         bands = defaultdict(lambda: defaultdict(list))
         for item in page.items:

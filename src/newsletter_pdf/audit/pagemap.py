@@ -48,6 +48,8 @@ class Item:
     limit: tuple[float, float] = (0.0, 0.0)  # the left and right edges it must stay within
     lines: int = 1           # blocks: how many lines of text they hold
     after: int = -1          # photos: the paragraph of their article they follow (-1: unknown)
+    grow: int = 0            # column photos: the tallest (mm) their original allows
+    image_h: float = 0.0     # photos: the height of the picture itself (no caption)
 
     @property
     def bottom(self) -> float:
@@ -158,8 +160,13 @@ def page_map(document, root=None) -> PageMap:
                         box.margin_width(), box.margin_height(), ctx.get("container", ()),
                         block_key(element), selector(element),
                         _block_name(element, kind), limit=ctx.get("limit", (0.0, 0.0)))
-            if kind == "photo" and (element.get("data-after") or "").isdigit():
-                item.after = int(element.get("data-after"))
+            if kind == "photo":
+                if (element.get("data-after") or "").isdigit():
+                    item.after = int(element.get("data-after"))
+                if (element.get("data-grow") or "").isdigit():
+                    item.grow = int(element.get("data-grow"))
+                item.image_h = max((d.height for d in box.descendants()
+                                    if isinstance(d, boxes.ReplacedBox)), default=0.0)
             page.items.append(item)
             ctx["role"] = {"photo": "caption", "box": "box", "quote": "quote",
                            "table": "table"}[kind]
