@@ -119,9 +119,9 @@ def test_grow_lines_name_the_photos_and_escape_their_names():
 
 
 def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, tmp_path):
-    """A 1200 px wide portrait may grow to the column's width; a 400 px one only as far as
-    300 ppi allows: the page map says so, and the grow move asks no more (and leaves alone
-    a photo already that tall)."""
+    """A 1200 px wide portrait may grow as tall as the copies are prepared for; a 400 px one
+    only as far as 300 ppi allows: the page map says so, and the grow move asks no more
+    (and leaves alone a photo already that tall)."""
     from PIL import Image
 
     from newsletter_pdf.build import _prepare, _render, check_issue
@@ -145,17 +145,32 @@ def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, 
     rendered = _render(checked.manifest, checked, out, "email", problems, False, edition)
     photos = {i.name: i for page in rendered.layout.pages for i in page.items
               if i.kind == "photo"}
-    assert photos["tall.jpg"].grow == int(87 * 1.5)                # the column's width
+    # at most as tall as the copies are prepared for (image_widths_mm.column_height: 70)
+    assert photos["tall.jpg"].grow == 70
     assert photos["small.jpg"].grow == int(400 / 300 * 25.4 * 1.5)  # 300 ppi: 33.9 mm wide
-    assert photos["tall.jpg"].image_h * 25.4 / 96 < 100             # the designed cap
     finding = SimpleNamespace(data={"growable": [
         ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
-    [css] = _grow({"grow": 140}, finding)
-    assert css.startswith("/* grow: tall.jpg 130mm */ ")
-    assert '#art-news figure[data-photo="tall.jpg"] img { max-height: 130mm; }' in css
-    assert "small.jpg" not in css and "road.jpg" not in css
-    grown = edition
-    grown.extra_css += "\n" + css
-    after = _render(checked.manifest, checked, out, "email", Problems(), False, grown)
-    [tall] = [i for page in after.layout.pages for i in page.items if i.name == "tall.jpg"]
-    assert abs(tall.image_h * 25.4 / 96 - 130) < 1
+    assert _grow({"grow": 70}, finding) == []  # both are as tall as they may be already
+    tight = _render(checked.manifest, checked, out, "email", Problems(), False,
+                    _with(edition, ":root { --photo-cap: 40mm; }"))
+    photos = {i.name: i for page in tight.layout.pages for i in page.items
+              if i.kind == "photo"}
+    finding = SimpleNamespace(data={"growable": [
+        ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
+    [css] = _grow({"grow": 70}, finding)
+    road = photos["road.jpg"].grow  # a landscape: as tall as the column's width makes it
+    assert css.startswith(f"/* grow: road.jpg {road}mm, tall.jpg 70mm, small.jpg 50mm */ ")
+    assert '#art-news figure[data-photo="tall.jpg"] img { max-height: 70mm; }' in css
+    grown = _render(checked.manifest, checked, out, "email", Problems(), False,
+                    _with(edition, ":root { --photo-cap: 40mm; }\n" + css))
+    heights = {i.name: i.image_h * 25.4 / 96 for page in grown.layout.pages
+               for i in page.items if i.kind == "photo"}
+    assert abs(heights["tall.jpg"] - 70) < 1 and abs(heights["small.jpg"] - 50) < 1
+
+
+def _with(edition, css: str):
+    import copy
+
+    edition = copy.copy(edition)
+    edition.extra_css += "\n" + css
+    return edition
