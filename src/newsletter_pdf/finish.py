@@ -96,6 +96,44 @@ def _stable_xobject_names(doc) -> None:
                     del table[key]
 
 
+def _stable_overlay_names(doc) -> None:
+    """pikepdf names each form it overlays on a page (the slug line beside the crop marks)
+    at random: rename them in order of appearance, so the same sources give the same
+    bytes (pages may share one resource dictionary: one mapping for the whole file)."""
+    ours = re.compile(r"/(x\d+|Im\d+|i[0-9a-f]{32}\d*)")
+    drawn = re.compile(rb"/([A-Za-z0-9_.\-]+)(?=\s*Do\b)")
+    tables, contents = [], []
+    for page in doc.pages:
+        table = page.obj.get("/Resources", {}).get("/XObject")
+        if isinstance(table, pikepdf.Dictionary):
+            tables.append(table)
+        streams = page.obj.get("/Contents")
+        for stream in (list(streams) if isinstance(streams, pikepdf.Array) else [streams]):
+            if isinstance(stream, pikepdf.Stream):
+                contents.append((stream, stream.read_bytes()))
+    odd = {str(key) for table in tables for key in table.keys() if not ours.fullmatch(key)}
+    if not odd:
+        return
+    names: dict[str, str] = {}
+    for _, data in contents:
+        for match in drawn.finditer(data):
+            name = "/" + match.group(1).decode()
+            if name in odd and name not in names:
+                names[name] = f"/Overlay{len(names) + 1}"
+    for name in sorted(odd - set(names)):
+        names[name] = f"/Overlay{len(names) + 1}"
+    for table in tables:
+        for old, new in names.items():
+            if old in table:
+                table[pikepdf.Name(new)] = table[old]
+                del table[old]
+    for stream, data in contents:
+        new = drawn.sub(lambda m: names.get("/" + m.group(1).decode(),
+                                            "/" + m.group(1).decode()).encode(), data)
+        if new != data:
+            stream.write(new)
+
+
 def _marks_in_registration(page) -> None:
     """WeasyPrint draws crop marks in RGB black; a press wants them on every plate
     (registration: 100 % of each ink), and PDF/X wants no RGB."""
@@ -116,6 +154,7 @@ def _deterministic(pdf: bytes, bleed_box_mm: float | None = None) -> bytes:
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         _stable_xobject_names(doc)
+        _stable_overlay_names(doc)
         if bleed_box_mm is not None:  # crop marks widened the sheet: the bleed stays real
             pad = bleed_box_mm * 72 / 25.4
             for page in doc.pages:
