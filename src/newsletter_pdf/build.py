@@ -247,9 +247,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         built = Built(kind.name, site.index, 0, site.page_weight, time.perf_counter() - t0)
         built.files = len(site.files)
         if preflight:
-            with reporter.stage(f"preflight ({kind.name})"):
-                built.preflight = kind.preflight(site.index, manifest)
-            built.findings = built.preflight.as_problems() + kind.review(built, manifest)
+            _judge(kind, built, site.index, manifest)
         outputs[kind.name] = built
     warnings = checked.warnings + problems.warnings
     for built in outputs.values():
@@ -261,6 +259,13 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes,
                        log)
+
+
+def _judge(kind, built: Built, path: Path, manifest: Manifest) -> None:
+    """Preflight the written ``path`` of an edition and review it: ``built.findings``."""
+    with _reporter[0].stage(f"preflight ({kind.name})"):
+        built.preflight = kind.preflight(path, manifest)
+    built.findings = built.preflight.as_problems() + kind.review(built, manifest)
 
 
 def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool,
@@ -284,10 +289,7 @@ def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool
                     raise OSError(exc.errno, exc.strerror, str(final)) from exc
             staged.append((built, final))
             if preflight:
-                kind = REGISTRY[built.edition]
-                with reporter.stage(f"preflight ({built.edition})"):
-                    built.preflight = kind.preflight(built.path, manifest)
-                built.findings = built.preflight.as_problems() + kind.review(built, manifest)
+                _judge(REGISTRY[built.edition], built, built.path, manifest)
             outputs[built.edition] = built
         found = warnings + [f for built in outputs.values() for f in built.findings]
         if strict and strict_errors(found):
@@ -561,20 +563,9 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
     with _reporter[0].stage("fit and repair"):
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
                                  multiple=_page_multiple(manifest),
-                                 guess=Guess(guess["fit"], guess["budget"], guess["pages"],
-                                             int(guess.get("findings") or 0),
-                                             list(guess.get("log") or []))
-                                 if guess else None)
+                                 guess=Guess.from_memo(guess))
     problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome
-
-
-def base_css(layout: Layout) -> str:
-    """The CSS of the fit level every build starts from."""
-    from .repair import _ladder, ladder_css
-
-    levels, start = _ladder(layout)
-    return ladder_css(levels[start])
 
 
 def _prepare(name: str, *args, **kwargs):

@@ -155,9 +155,7 @@ class PreviewSession:
         from .build import _memo_key, _page_multiple, _remember
         from .repair import Guess, fit_and_repair
 
-        last = self._last_fit()
-        guess = Guess(last["fit"], last["budget"], last["pages"], int(last.get("findings") or 0),
-                      list(last.get("log") or [])) if last else None
+        guess = Guess.from_memo(self._last_fit())
 
         def render(css):
             found = Problems()

@@ -88,6 +88,14 @@ class Guess:
     findings: int = 0
     log: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_memo(cls, entry: dict | None) -> Guess | None:
+        """The guess a layout-memo entry holds (None for none)."""
+        if not entry:
+            return None
+        return cls(entry["fit"], entry["budget"], entry["pages"],
+                   int(entry.get("findings") or 0), list(entry.get("log") or []))
+
 
 def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | None = None,
                    multiple: int = 4, fixed: str = "", guess: Guess | None = None) -> Outcome:

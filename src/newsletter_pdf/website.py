@@ -19,6 +19,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from .atomic import write_atomically
 from .compose import Edition, brand_colours, issue_context, render_template
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
@@ -215,8 +216,6 @@ def _webp(jpeg: Path, target: Path, cache: Path) -> tuple[int, int]:
     already a hash of its content and settings."""
     from PIL import Image
 
-    from .atomic import write_atomically
-
     cached = cache / f"{jpeg.stem}-q{WEBP_QUALITY}.webp"
     if not cached.is_file():
         with Image.open(jpeg) as im:
@@ -228,8 +227,7 @@ def _webp(jpeg: Path, target: Path, cache: Path) -> tuple[int, int]:
         return im.size
 
 
-def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str,
-           cache: Path | None = None) -> str:
+def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str, cache: Path) -> str:
     """Subset each of the layout's faces to the issue's characters, as WOFF2 files (kept in
     ``cache`` by font and character set: subsetting takes about a second a face)."""
     chars = "".join(sorted(set(text) | {chr(c) for c in range(0x20, 0x7F)}
@@ -240,16 +238,10 @@ def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str,
             continue
         name = f"fonts/{face.path.stem}.woff2"
         key = hashlib.sha256(face.path.read_bytes() + chars.encode()).hexdigest()[:32]
-        cached = (cache / "fonts" / f"{key}.woff2") if cache else None
-        if cached is None or not cached.is_file():
-            data = _subset(face.path, chars)
-            if cached is None:
-                (staging / name).write_bytes(data)
-            else:
-                from .atomic import write_atomically
-                write_atomically(cached, data)
-        if cached is not None:
-            shutil.copyfile(cached, staging / name)
+        cached = cache / "fonts" / f"{key}.woff2"
+        if not cached.is_file():
+            write_atomically(cached, _subset(face.path, chars))
+        shutil.copyfile(cached, staging / name)
         rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{name}") '
                      f'format("woff2"); font-weight: {face.weight}; font-style: '
                      f"{face.style}; font-display: swap; }}")
