@@ -127,3 +127,18 @@ def test_a_one_line_orphan_is_found():
     _, found = audit(body, css="article.story { column-fill: auto; } p.long { orphans: 1; }",
                      rules=["widows"])
     assert [f.message.split(":")[0] for f in found] == ["orphan"]
+
+
+def test_an_under_filled_page_says_which_article_could_start_a_new_page_instead():
+    """Article b starts low on page 1 and ends a few lines into page 2: the finding names
+    it, with how full page 1 stays and page 2 becomes if b starts on a new page — and so
+    they are (the repair's ``new_page`` move), with no finding left."""
+    body = article("a", 3) + article("b", 3) + article("c", 0)
+    _, found = audit(body, rules=["fill"])
+    assert [f.page for f in found] == [2]
+    assert 0 < found[0].weight < 1  # how far short of 60 % the page falls
+    [(name, title, keep, short)] = found[0].data["breaks"]
+    assert (name, title) == ("b", "“Story b”") and keep > 0.6 and short > 0.6
+    pages, found = audit(body, "#b { break-before: page; }", rules=["fill"])
+    assert found == [] and [{i.article for i in p.items} for p in pages.pages] == \
+        [{"a"}, {"b", "c"}]

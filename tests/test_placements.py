@@ -174,3 +174,50 @@ def _with(edition, css: str):
     edition = copy.copy(edition)
     edition.extra_css += "\n" + css
     return edition
+
+
+def _two_pages(broken: bool) -> PageMap:
+    """Article a, then b starting low on page 2 and ending high on page 3 — or, ``broken``,
+    b on a page of its own."""
+    def lines(article, start, end):
+        return [Item("line", "body", article, 0, y, 100, 12, (1, 0, 0), 1, f"#{article} p")
+                for y in range(start, end, 12)]
+    if broken:
+        two, three = lines("art-a", 50, 650), lines("art-b", 50, 900)
+    else:
+        two, three = lines("art-a", 50, 650) + lines("art-b", 680, 1000), lines("art-b", 50, 250)
+    pages = PageMap([Page(1, "cover", 0, 1000, 0, 300), Page(2, "article", 50, 1000, 0, 300, two),
+                     Page(3, "article", 50, 1000, 0, 300, three)])
+    pages.titles = {"art-a": "A", "art-b": "The b story"}
+    return pages
+
+
+def test_a_short_last_page_gets_the_article_that_started_low_on_the_page_before():
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 3, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"fill": {"default": [{"new_page": 60}]}}})
+
+    def render(css):
+        return SimpleNamespace(pages=3, problems=None,
+                               layout=_two_pages("#art-b { break-before: page; }" in css))
+
+    outcome = fit_and_repair(layout, render, wanted=3, multiple=1)
+    assert outcome.findings == []
+    assert outcome.log == ["pass 1: page 3: under-filled page: 79% of it is empty → started "
+                           "“The b story” on a new page (the white space ends the page before)"]
+    # a page that would be left less full than the move's limit is never left so
+    layout.repair["moves"]["fill"]["default"] = [{"new_page": 70}]
+    outcome = fit_and_repair(layout, render, wanted=3, multiple=1)
+    assert len(outcome.findings) == 1 and outcome.log == []
+
+
+def test_the_repair_weighs_how_short_a_page_is_not_only_how_many_findings():
+    """Mending a short column by emptying a page further is a bad trade: undone."""
+    from newsletter_pdf.audit import Finding
+    from newsletter_pdf.repair import _score
+
+    def short(weight):
+        return Finding("fill", 7, "art-a", "under-filled", weight=weight)
+    rendered = SimpleNamespace(pages=8)
+    assert _score(rendered, [short(0.77)], 8) > _score(rendered, [short(0.28), short(0.33)], 8)
+    assert _score(rendered, [short(0.3)], 8) < _score(rendered, [short(0.33)], 8)

@@ -18,6 +18,7 @@ import re
 from urllib.parse import quote, unquote
 
 _LINE = re.compile(r"/\* place: photo (\S{1,400}) (\S{1,400}) after (\d{1,4}) \*/")
+_NEW_PAGE = re.compile(r"/\* new page: (\S{1,400}) \*/")
 _GROW = re.compile(r"/\* grow: ((?:\S{1,400} \d{1,4}mm,? ?){1,100}) \*/")
 
 
@@ -43,11 +44,21 @@ def grow_css(photos: list[tuple[str, str, int]]) -> str:
     return f"/* grow: {said} */ {rules}"
 
 
+def new_page_css(article: str, title: str) -> str:
+    """The fit line that starts ``article`` (its element id; ``title``: its headline, for the
+    log) on a new page."""
+    return (f"/* new page: {quote(title, safe='')} */ "
+            f"#{_ident(article)} {{ break-before: page; }}")
+
+
 def describe(line: str) -> str | None:
     """A placement or growth line in the editor's words, or None if ``line`` is neither."""
     match = _LINE.fullmatch(line.strip())
     if match:
         return f"moved photo {unquote(match[2])} after paragraph {match[3]}"
+    match = _NEW_PAGE.match(line.strip())
+    if match:
+        return f"started {unquote(match[1])} on a new page (the white space ends the page before)"
     match = _GROW.match(line.strip())
     if match:
         grown = [part.split(" ") for part in match[1].split(", ")]

@@ -167,7 +167,6 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
     tried: dict[tuple, int] = {}
     done: list[str] = []  # moves tried and undone
     queue: list[list[tuple]] = []
-    last: list[tuple] = []
     for number in range(1, passes + 1):
         if not queue:
             planned = []
@@ -182,14 +181,9 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                 if step < len(options):
                     tried[finding.key] = step + 1
                     planned.append((finding, options[step]))
-            if not planned and len(last) > 1:
-                # every move tried together: now one at a time (which of them helps)
-                queue = [[move] for move in last]
-                last = []
-            elif not planned:
+            if not planned:
                 break
-            else:
-                queue = [planned]
+            queue = [planned]
         planned = queue.pop(0)
         candidate = fixes + [rule for _, rule in planned]
         new, new_findings = attempt(at(level, candidate))
@@ -202,7 +196,8 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         else:
             done.extend(rule for _, rule in planned if placements.describe(rule))
         if not better and len(planned) > 1:
-            last = planned
+            # one of them spoilt the others: try each alone before going on
+            queue = [[move] for move in planned]
     if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
         rendered, findings = cache[at(start)]
         rendered = getattr(rendered, "wrapped", rendered)
@@ -228,11 +223,12 @@ class _Unusable:
 
 def _score(rendered, findings, budget: int) -> tuple:
     """Lower is better: off the page budget by fewer pages, then fewer lines past it, then
-    fewer findings."""
+    less wrong — findings weighed by how bad they are (a page or column left short by how
+    far short it is: emptying a page further to mend a short column is a bad trade)."""
     if isinstance(rendered, _Unusable):
         return (float("inf"),)
     over = _overflow_lines(rendered, budget) if rendered.pages > budget else 0
-    return (abs(rendered.pages - budget), over, len(findings))
+    return (abs(rendered.pages - budget), over, round(sum(f.weight for f in findings), 3))
 
 
 def _past_budget(rendered, budget: int) -> list:
@@ -292,6 +288,9 @@ def _options(moves: dict, finding: Finding) -> list[str]:
         if isinstance(template, dict) and "grow" in template:  # {grow: mm}
             out.extend(_grow(template, finding))
             continue
+        if isinstance(template, dict) and "new_page" in template:  # {new_page: percent}
+            out.extend(_new_page(template, finding))
+            continue
         if isinstance(template, dict):  # a move of the document: {photo: ±paragraphs}
             out.extend(_photo_moves(template, finding))
             continue
@@ -330,6 +329,21 @@ def _grow(move: dict, finding: Finding) -> list[str]:
                 (article, name, height) not in photos:  # (1 mm: not worth a re-layout)
             photos.append((article, name, height))
     return [placements.grow_css(photos)] if photos else []
+
+
+def _new_page(move: dict, finding: Finding) -> list[str]:
+    """``{new_page: P}``: an article that starts low on the page before a short page starts
+    on a new page instead, so the white space falls at the end of an article and the short
+    page gets its text — only where the page it leaves stays at least P % full. The best
+    balance of the two pages first; one option per article (each tried in turn)."""
+    try:
+        keep = float(move["new_page"]) / 100
+    except (TypeError, ValueError):
+        return []
+    options = [(article, title, left, short) for article, title, left, short
+               in finding.data.get("breaks") or () if left >= keep]
+    options.sort(key=lambda o: (o[3] > 1, -min(o[2], o[3])))
+    return [placements.new_page_css(article, title) for article, title, _, _ in options]
 
 
 def _describe(finding: Finding) -> str:

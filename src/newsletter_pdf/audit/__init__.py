@@ -37,6 +37,12 @@ class Finding:
     item: str = ""          # the photo's file, box id or head's words
     selector: str = ""      # the block concerned (a CSS selector), for repairs
     data: dict = field(default_factory=dict)
+    #: How bad it is, for weighing one repair against another: 1 for a finding that is
+    #: there or not (a stranded head); for a page or column left short, how far short of
+    #: the threshold it falls (0..1), so that a page 86 % empty weighs more than one 60 %
+    #: empty and a move that empties a page to mend a short column is seen as the bad trade
+    #: it is.
+    weight: float = 1.0
 
     def __str__(self) -> str:
         advice = f" ({self.advice})" if self.advice else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from . import Finding, rule
+from . import Finding, rule, title_of
 from .pagemap import PageMap
 
 
@@ -27,7 +27,8 @@ def fill(pages: PageMap, settings: dict):
                 data={"fill": used, "growable": [
                     (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
                     if earlier.number <= page.number for i in earlier.items
-                    if i.kind == "photo" and i.grow]})
+                    if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used)},
+                weight=(least - used) / least)
             continue
         bands = defaultdict(lambda: defaultdict(list))
         for item in page.items:
@@ -53,4 +54,28 @@ def fill(pages: PageMap, settings: dict):
                         f"{round(100 * height / tallest)}% of what the column beside it "
                         f"holds", "the layout moves a photo beside it to another "
                         "paragraph; else place it elsewhere ('after:') or make it smaller",
-                        data={"column": column, "kind": "column", "photos": photos})
+                        data={"column": column, "kind": "column", "photos": photos},
+                        weight=(least_column - height / tallest) / least_column)
+
+
+def _breaks(pages: PageMap, short, used: float) -> list[tuple[str, str, float, float]]:
+    """Where the page before ``short`` could end early to give it more: each article that
+    starts on that page below something else, as (article, its headline, how full the page
+    before stays if the article starts on a new page, about how full ``short`` becomes)."""
+    before = next((p for p in pages.pages if p.number == short.number - 1), None)
+    if before is None or before.kind != "article" or not before.items or before.height <= 0:
+        return []
+    started = {i.article for p in pages.pages if p.number < before.number for i in p.items}
+    bottom = (max(i.bottom for i in before.items) - before.top) / before.height
+    out, seen = [], set()
+    for index, item in enumerate(before.items):
+        if item.article is None or item.article in seen:
+            continue
+        seen.add(item.article)
+        if index == 0 or item.article in started:
+            continue
+        keep = (max(i.bottom for i in before.items[:index]) - before.top) / before.height
+        top = (min(i.y for i in before.items if i.article == item.article) - before.top) \
+            / before.height
+        out.append((item.article, title_of(pages, item.article), keep, used + bottom - top))
+    return out
