@@ -147,3 +147,30 @@ def test_contents_and_kicker_above_a_headline_at_a_page_top_are_not_stray_lines(
             + kicker + "<h2>A brief</h2>" + text_lines(26) + "</div>" + BACK)
     findings = check_pdf(write(tmp_path, body))
     assert findings == []
+
+
+def test_signature_ending_a_letter_at_the_page_foot_is_not_a_stranded_heading(tmp_path):
+    """The letter ends with its signature at the foot of the page and the next page opens
+    with a new article's headline: nothing of the letter goes on, nothing is stranded."""
+    body = (COVER
+            + "<div class=page><h2>Dear friends</h2>" + text_lines(31)
+            + "<p style='font-family: DejaVu Sans; font-weight: bold'>A. Signatory</p>"
+              "<p style='font-size: 8.5pt'>Chair of the board</p></div>"
+            + "<div class=page><h1>The next article</h1>" + text_lines(30) + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert findings == [], findings
+    # the same head with the text going on over the page is still found
+    body = body.replace("<h1>The next article</h1>", "")
+    assert "stranded-heading" in kinds(check_pdf(write(tmp_path, body, "on.pdf")), page=2)
+
+
+def test_a_short_article_s_second_column_at_a_page_top_is_not_stray_lines(tmp_path):
+    """A brief at the top of a page, its text balanced over two columns under its
+    headline, then the next article: the second column's lines follow their own head."""
+    body = (COVER
+            + "<div class=page>" + FULL_PAGE + "</div>"
+            + "<div class=page><h2>A brief</h2><div style='columns: 2; column-gap: 8mm'>"
+              "<p style='text-align: left'>" + SENTENCE + "</p></div>"
+            + "<h2>The next article, with a long headline</h2>" + text_lines(24) + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert findings == [], findings

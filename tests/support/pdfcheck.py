@@ -5,9 +5,12 @@ their fonts and positions, image rectangles, via pdfplumber) and finds what a de
 rejects:
 
 - ``stranded-heading``: a heading with fewer than 2 lines of text below it in its column
-  before the column or page ends (its text went to the next column or page);
-- ``stray-lines``: 1–3 body lines at the top of a column followed by the headline of a new
-  article (the end of the previous article, cut off from it);
+  before the column or page ends (its text went to the next column or page — not when
+  nothing follows it on the page and the next page opens with a new headline: a letter's
+  signature ending the page);
+- ``stray-lines``: 1–3 body lines at the top of a column, nothing above them on the page,
+  followed by the headline of a new article (the end of the previous article, cut off from
+  it; a short article's second column under its own head is not);
 - ``lone-photo``: an inside page whose only content is a photo and its caption;
 - ``under-filled``: an inside page whose columns are on average less than ``min_fill``
   (60 %) full — the cover, the back page and the last article page are excepted;
@@ -241,12 +244,31 @@ def _stranded(doc: _Doc, number: int, panel: bool = False) -> list[Finding]:
                                               if im[1] >= bottom - 1
                                               and _overlaps(x0, x1, im[0], im[2])]
         reach = max(ends, default=bottom)
+        if count and _ends_article(doc, number, block):
+            continue  # a letter's signature at the page foot: nothing of it goes on
         if (count == 0 and doc.is_headline(block[0])) or reach >= area_bottom - 4 * 1.4 * doc.body:
             text = " ".join(b.text for b in block)
             found.append(Finding("stranded-heading", number,
                                  f"{text!r} has {count} line(s) of text below it "
                                  "before the column ends"))
     return found
+
+
+def _ends_article(doc: _Doc, number: int, block: list[Line]) -> bool:
+    """Nothing follows ``block`` on its page (no line below its top outside its own
+    x-range: no further column) and the next page opens with an article headline (its
+    kicker at most before it): whatever is under the heading is all there is of it."""
+    x0, x1 = min(b.x0 for b in block), max(b.x1 for b in block)
+    top = block[0].top
+    if any(ln.top > top and not _overlaps(x0, x1, ln.x0, ln.x1) for ln in doc.content[number]):
+        return False
+    following = doc.content.get(number + 1) or []
+    for ln in following[:3]:
+        if doc.is_article_headline(ln):
+            return True
+        if doc.is_body(ln):
+            return False
+    return not following
 
 
 def _stray(doc: _Doc, number: int) -> list[Finding]:
@@ -260,6 +282,8 @@ def _stray(doc: _Doc, number: int) -> list[Finding]:
         first = col[0]
         if any(_overlaps(c0, c1, im[0], im[2]) and im[1] < first.top for im in page.images):
             continue  # a photo heads this column
+        if any(ln.bottom <= first.top + 0.5 for ln in lines):
+            continue  # not the page's top: a head above it (a short article's 2nd column)
         body = []
         for ln in col:
             if not doc.is_body(ln):
