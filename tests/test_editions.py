@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pikepdf
+import pytest
 from PIL import Image
 
 from newsletter_pdf.build import build_issue
@@ -240,6 +241,41 @@ def test_preflight_catches_text_outside_safe_area(tmp_path):
                  if c.name == "safe area")
     assert (check.status, check.detail) == (
         "fail", "text closer than 5 mm to the trim on page 1 ('Too close')")
+
+
+@pytest.mark.parametrize(("content", "where"), [
+    # WeasyPrint's way: the page flipped and scaled by transforms, each run placed by Tm
+    (b"1 0 0 -1 0 842 cm q 0.75 0 0 0.75 0 0 cm BT /F1 9 Tf 1 0 0 -1 300 1110 Tm "
+     b"(At the foot) Tj ET Q", "page 1 ('At the foot')"),
+    # text positioned by the line operators, then by the leading
+    (b"BT /F1 9 Tf 14 TL 100 400 Td (Fine) Tj 0 -20 Td (Fine too) Tj ET "
+     b"BT 300 20 Td (Fine here) Tj T* (Low) Tj ET", "page 1 ('Low')"),
+    # in a form drawn through a transform (where pypdf's text reader loses the position,
+    # the place is named instead of the words)
+    (b"q 1 0 0 1 575 0 cm /Fx Do Q",
+     "page 1 (text at 206 mm, 141 mm from the lower left corner)"),
+])
+def test_preflight_safe_area_follows_the_transforms(tmp_path, content, where):
+    path = text_pdf(tmp_path / "edge.pdf", content)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        form = pdf.make_stream(b"BT /F1 9 Tf 10 400 Td (In a form) Tj ET")
+        form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        form.BBox = [0, 0, 100, 842]
+        form.Resources = pdf.pages[0].Resources
+        pdf.pages[0].Resources.XObject = pikepdf.Dictionary(Fx=form)
+        pdf.save(path)
+    check = next(c for c in preflight_pdf(path, purpose="print").checks
+                 if c.name == "safe area")
+    assert (check.status, check.detail) == (
+        "fail", f"text closer than 5 mm to the trim on {where}")
+
+
+def test_preflight_safe_area_passes_text_well_inside(tmp_path):
+    path = text_pdf(tmp_path / "inside.pdf", b"1 0 0 -1 0 842 cm q 0.75 0 0 0.75 0 0 cm "
+                    b"BT /F1 9 Tf 1 0 0 -1 100 500 Tm (Inside) Tj ET Q")
+    check = next(c for c in preflight_pdf(path, purpose="print").checks
+                 if c.name == "safe area")
+    assert check.status == "ok"
 
 
 def test_pdfs_readable_like_any_new_file_and_dated_by_source_date_epoch(make_issue, tmp_path,

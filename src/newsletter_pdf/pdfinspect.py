@@ -253,6 +253,70 @@ def outline_titles(path: Path | str) -> list[tuple[str, int]]:
         return result
 
 
+def _times(m, n):
+    """The product of two PDF matrices [a b c d e f] (m applied first)."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
+            e * A + f * C + E, e * B + f * D + F)
+
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_SHOW = {"Tj", "TJ", "'", '"'}
+
+
+def text_positions(path) -> list[list[tuple[float, float]]]:
+    """Per page: where every text-showing operator starts (x, y in PDF points), forms
+    included — read with qpdf's content-stream parser, a few milliseconds a page.
+
+    Every text run :func:`text_origins` reports starts at one of these points (it
+    follows the same text and graphics state), so "all of these are fine" is a quick,
+    sound answer; when one is not, :func:`text_origins` says what the text is. A show
+    that follows another without a new text position is given the previous start (its
+    own lies further along the line)."""
+    pages = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            found: list[tuple[float, float]] = []
+            _positions(page.obj, page.obj.get("/Resources"), _IDENTITY, found, set())
+            pages.append(found)
+    return pages
+
+
+def _positions(stream, resources, ctm, found, seen) -> None:
+    stack, tm, line, leading = [], _IDENTITY, _IDENTITY, 0.0
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q" and stack:
+            ctm = stack.pop()
+        elif op == "cm" and len(operands) == 6:
+            ctm = _times(tuple(map(float, operands)), ctm)
+        elif op == "BT":
+            tm = line = _IDENTITY
+        elif op == "Tm" and len(operands) == 6:
+            tm = line = tuple(map(float, operands))
+        elif op in ("Td", "TD") and len(operands) == 2:
+            x, y = map(float, operands)
+            leading = -y if op == "TD" else leading
+            tm = line = _times((1, 0, 0, 1, x, y), line)
+        elif op == "TL" and operands:
+            leading = float(operands[0])
+        if op in ("T*", "'", '"'):
+            tm = line = _times((1, 0, 0, 1, 0, -leading), line)
+        if op in _SHOW:
+            e, f = tm[4], tm[5]
+            found.append((e * ctm[0] + f * ctm[2] + ctm[4], e * ctm[1] + f * ctm[3] + ctm[5]))
+        elif op == "Do" and operands and resources is not None:
+            form = resources.get("/XObject", {}).get(operands[0])
+            if form is None or form.get("/Subtype") != "/Form" or form.objgen in seen:
+                continue
+            matrix = tuple(map(float, form.get("/Matrix", _IDENTITY)))
+            _positions(form, form.get("/Resources", resources), _times(matrix, ctm), found,
+                       seen | {form.objgen})
+
+
 def text_origins(path) -> list[list[tuple[float, float, float, str]]]:
     """Per page: (x, y, estimated width, text) of every text run, in PDF points."""
     import pypdf

@@ -354,25 +354,40 @@ def _figures(tree) -> tuple[int, int]:
 
 def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> None:
     """Text must stay ``safe_mm`` inside the trim: trimming wanders by a millimetre or two."""
-    from .pdfinspect import text_origins
+    from .pdfinspect import text_origins, text_positions
 
     margin = safe_mm / MM_PER_PT
-    offenders = []
-    for page, runs in zip(pages, text_origins(report.path)):
+
+    def unsafe(page, x, y) -> bool:
         trim = page.trim_box or page.media_box
         bleed = page.bleed_box or trim
-        for x, y, _width, text in runs:
-            if x < bleed[0] or y < bleed[1] or x > bleed[2] or y > bleed[3]:
-                continue  # beyond the bleed: slug lines and marks, cut away by design
-            # (run widths are not known exactly: the right edge is judged by the origin)
-            if (x < trim[0] + margin - 0.5 or y < trim[1] + margin or
-                    y > trim[3] - margin or x > trim[2] - margin):
-                offenders.append((page.number, text.strip()[:30]))
-                break
+        if x < bleed[0] or y < bleed[1] or x > bleed[2] or y > bleed[3]:
+            return False  # beyond the bleed: slug lines and marks, cut away by design
+        # (run widths are not known exactly: the right edge is judged by the origin)
+        return (x < trim[0] + margin - 0.5 or y < trim[1] + margin or
+                y > trim[3] - margin or x > trim[2] - margin)
+
+    # Where each text operator starts (qpdf's parser, the text and graphics state
+    # followed): quick, and exact where pypdf's visitor forgets the page's transform.
+    spots = {}
+    for page, starts in zip(pages, text_positions(report.path)):
+        spot = next(((x, y) for x, y in starts if unsafe(page, x, y)), None)
+        if spot is not None:
+            spots[page.number] = spot
+    offenders = []
+    if spots:  # only now read the text (far slower) to say which words
+        runs = text_origins(report.path)
+        for number, (x, y) in spots.items():
+            words = next((text.strip()[:30] for rx, ry, _w, text in runs[number - 1]
+                          if abs(rx - x) < 0.01 and abs(ry - y) < 0.01 and text.strip()),
+                         None)
+            offenders.append((number, repr(words) if words else
+                              f"text at {x * MM_PER_PT:.0f} mm, {y * MM_PER_PT:.0f} mm from "
+                              "the lower left corner"))
     if offenders:
         report.checks.append(Check("safe area", "fail", "text closer than "
                                    f"{safe_mm:.0f} mm to the trim on " + "; ".join(
-                                       f"page {n} ({t!r})" for n, t in offenders)))
+                                       f"page {n} ({t})" for n, t in offenders)))
     else:
         report.checks.append(Check("safe area", "ok",
                                    f"all text at least {safe_mm:.0f} mm inside the trim"))
