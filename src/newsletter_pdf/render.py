@@ -25,7 +25,6 @@ from pathlib import Path
 from .audit.pagemap import page_map
 from .bounded import run_bounded
 from .errors import Problems, RenderError
-from .fetcher import ConfinedFetcher
 from .textcheck import laid_out_text
 
 DEFAULT_TIME_LIMIT = 600.0  # seconds; a 300-page two-column article takes about a minute
@@ -90,6 +89,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
     from weasyprint.text.fonts import FontConfiguration
 
     from . import pdflang, weasyprint_patch
+    from .fetcher import ConfinedFetcher  # imports WeasyPrint: only where it renders
 
     weasyprint_patch.apply()  # once per process; refuses (with a warning) if not 70.0
     pdflang.install()  # /Lang on each article's structure element
