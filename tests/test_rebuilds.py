@@ -86,3 +86,38 @@ def test_a_wrong_guess_is_dropped(make_issue, tmp_path, monkeypatch):
     assert edited.outputs["print"].pages == cold.outputs["print"].pages > 4
     assert edited.outputs["print"].path.read_bytes() == cold.outputs["print"].path.read_bytes()
     shutil.rmtree(out)
+
+
+def test_the_repairs_render_the_next_move_beside_the_one_they_try():
+    """A move that is undone costs no time: the move tried after it was rendered beside it.
+    The outcome is the one found one render at a time."""
+    from types import SimpleNamespace
+
+    from newsletter_pdf import placements
+    from newsletter_pdf.repair import fit_and_repair
+
+    from .test_placements import _page
+
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 3, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"fill": {"column": [{"photo": 1}, {"photo": 2}]}}})
+
+    def render(css):
+        moved = placements.read(css).get(("art-a", "p.jpg"))
+        return SimpleNamespace(pages=2, layout=_page(moved or 1, short=moved != 3),
+                               problems=None, css=css)
+
+    batches = []
+
+    def render_many(sheets):
+        batches.append(sheets)
+        return [render(css) for css in sheets]
+
+    alone = fit_and_repair(layout, render, wanted=2, multiple=1)
+    beside = fit_and_repair(layout, render, wanted=2, multiple=1, render_many=render_many)
+    assert (beside.css, beside.log, beside.findings) == (alone.css, alone.log, alone.findings)
+    assert alone.log[0].startswith("pass 1: tried and undone:") and len(alone.log) == 2
+    # pass 1's move and pass 2's were rendered together; nothing was rendered for nothing
+    [pair] = batches
+    assert [placements.read(css).get(("art-a", "p.jpg")) for css in pair] == [2, 3]
+    assert beside.renders == alone.renders

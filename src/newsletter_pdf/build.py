@@ -6,6 +6,7 @@ Each CLI command is a thin wrapper around :func:`check_issue` or :func:`build_is
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -562,10 +563,13 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
         rendered.problems = found
         return rendered
 
+    def render_many(sheets):  # side by side, one render child each
+        return _in_parallel([functools.partial(render, css) for css in sheets])
+
     with _reporter[0].stage("fit and repair"):
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
                                  multiple=_page_multiple(manifest),
-                                 guess=Guess.from_memo(guess))
+                                 guess=Guess.from_memo(guess), render_many=render_many)
     problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome
 

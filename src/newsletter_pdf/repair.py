@@ -24,6 +24,7 @@ What is left is reported as warnings naming page, item and the editor's options.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,8 +99,12 @@ class Guess:
 
 
 def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | None = None,
-                   multiple: int = 4, fixed: str = "", guess: Guess | None = None) -> Outcome:
+                   multiple: int = 4, fixed: str = "", guess: Guess | None = None,
+                   render_many: Callable[[list[str]], list] | None = None) -> Outcome:
     """Render through ``render(css)`` until the budget and the audit are satisfied (bounded).
+
+    ``render_many(sheets)``, if given, renders several at once (side by side): the
+    repairs then render the move they would try next beside the one they try.
 
     ``fixed`` is CSS added to every render. ``guess``: the last build's fit, tried first and
     kept when it still gives its page budget with no more findings than it left — the way a
@@ -112,12 +117,17 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
     log: list[str] = []
 
     def attempt(css: str):
-        if css not in cache:
-            rendered = render("\n".join(x for x in (fixed, css) if x))
+        attempt_all([css])
+        return cache[css]
+
+    def attempt_all(sheets: list[str]) -> None:
+        wanted = [css for css in dict.fromkeys(sheets) if css not in cache]
+        full = ["\n".join(x for x in (fixed, css) if x) for css in wanted]
+        made = render_many(full) if render_many and len(full) > 1 else map(render, full)
+        for css, rendered in zip(wanted, made):
             cache[css] = (rendered, run_audit(rendered.layout, settings))
             if _failed(rendered):  # e.g. words lost at this size: never chosen
                 cache[css] = (_Unusable(rendered), cache[css][1])
-        return cache[css]
 
     def at(level: int, fixes: list[str] = ()) -> str:
         return "\n".join([ladder_css(levels[level]), *fixes])
@@ -164,28 +174,21 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
     moves = (layout.repair or {}).get("moves") or {}
     passes = int((layout.repair or {}).get("passes", 3))
     fixes: list[str] = []
-    tried: dict[tuple, int] = {}
-    done: list[str] = []  # moves tried and undone
-    queue: list[list[tuple]] = []
+    plan = _Plan(moves, budget)
     for number in range(1, passes + 1):
-        if not queue:
-            planned = []
-            for finding in findings:
-                if finding.rule == "fill" and rendered.pages > budget:
-                    continue  # over the budget: growing anything makes it worse
-                options = _options(moves, finding)
-                step = tried.get(finding.key, 0)
-                while step < len(options) and placements.describe(options[step]) \
-                        and options[step] in fixes + done:
-                    step += 1  # a photo move from its new place can land where one was
-                if step < len(options):
-                    tried[finding.key] = step + 1
-                    planned.append((finding, options[step]))
-            if not planned:
-                break
-            queue = [planned]
-        planned = queue.pop(0)
+        planned = plan.next(findings, rendered, fixes)
+        if planned is None:
+            break
         candidate = fixes + [rule for _, rule in planned]
+        if number < passes and at(level, candidate) not in cache:
+            # The move the next pass tries if this one is undone is known now: render it
+            # beside this one (the other core is idle), so an undone move costs no time.
+            spare = plan.copy()
+            spare.undone(planned)
+            after = spare.next(findings, rendered, fixes)
+            if after is not None:
+                attempt_all([at(level, candidate),
+                             at(level, fixes + [rule for _, rule in after])])
         new, new_findings = attempt(at(level, candidate))
         better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
         for finding, rule in planned:
@@ -194,15 +197,57 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         if better:
             fixes, rendered, findings = candidate, new, new_findings
         else:
-            done.extend(rule for _, rule in planned if placements.describe(rule))
-        if not better and len(planned) > 1:
-            # one of them spoilt the others: try each alone before going on
-            queue = [[move] for move in planned]
+            plan.undone(planned)
     if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
         rendered, findings = cache[at(start)]
         rendered = getattr(rendered, "wrapped", rendered)
         level, fixes = start, []
     return Outcome(rendered, at(level, fixes), findings, log, len(cache), budget)
+
+
+class _Plan:
+    """Which moves the repairs try, pass by pass: for each finding its layout's moves in
+    order (a photo move from its new place never lands where one was undone); moves
+    undone together are then each tried alone."""
+
+    def __init__(self, moves: dict, budget: int):
+        self.moves, self.budget = moves, budget
+        self.tried: dict[tuple, int] = {}
+        self.done: list[str] = []  # photo moves tried and undone
+        self.queue: list[list[tuple]] = []
+
+    def copy(self) -> _Plan:
+        other = copy.copy(self)
+        other.tried, other.done = dict(self.tried), list(self.done)
+        other.queue = [list(planned) for planned in self.queue]
+        return other
+
+    def next(self, findings, rendered, fixes: list[str]) -> list[tuple] | None:
+        """The (finding, rule) pairs to try now, or None when nothing is left to try."""
+        if not self.queue:
+            planned = []
+            for finding in findings:
+                if finding.rule == "fill" and rendered.pages > self.budget:
+                    continue  # over the budget: growing anything makes it worse
+                options = _options(self.moves, finding)
+                step = self.tried.get(finding.key, 0)
+                while step < len(options) and placements.describe(options[step]) \
+                        and options[step] in fixes + self.done:
+                    step += 1  # a photo move from its new place can land where one was
+                if step < len(options):
+                    self.tried[finding.key] = step + 1
+                    planned.append((finding, options[step]))
+            if not planned:
+                return None
+            self.queue = [planned]
+        return self.queue.pop(0)
+
+    def undone(self, planned: list[tuple]) -> None:
+        """``planned`` made things worse and was taken back."""
+        self.done.extend(rule for _, rule in planned if placements.describe(rule))
+        if len(planned) > 1:
+            # one of them spoilt the others: try each alone before going on
+            self.queue = [[move] for move in planned]
 
 
 def _failed(rendered) -> bool:
