@@ -265,7 +265,7 @@ _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _SHOW = {"Tj", "TJ", "'", '"'}
 
 
-def text_positions(path) -> list[list[tuple[float, float]]]:
+def text_positions(path) -> list[list[tuple[float, float]] | None]:
     """Per page: where every text-showing operator starts (x, y in PDF points), forms
     included — read with qpdf's content-stream parser, a few milliseconds a page.
 
@@ -273,12 +273,15 @@ def text_positions(path) -> list[list[tuple[float, float]]]:
     follows the same text and graphics state), so "all of these are fine" is a quick,
     sound answer; when one is not, :func:`text_origins` says what the text is. A show
     that follows another without a new text position is given the previous start (its
-    own lies further along the line)."""
-    pages = []
+    own lies further along the line). None for a page whose content qpdf cannot read."""
+    pages: list[list[tuple[float, float]] | None] = []
     with pikepdf.open(path) as pdf:
         for page in pdf.pages:
             found: list[tuple[float, float]] = []
-            _positions(page.obj, page.obj.get("/Resources"), _IDENTITY, found, set())
+            try:
+                _positions(page.obj, page.obj.get("/Resources"), _IDENTITY, found, set())
+            except (pikepdf.PdfError, ValueError, TypeError):  # damaged: not ours to judge
+                found = None
             pages.append(found)
     return pages
 

@@ -369,15 +369,23 @@ def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> N
 
     # Where each text operator starts (qpdf's parser, the text and graphics state
     # followed): quick, and exact where pypdf's visitor forgets the page's transform.
-    spots = {}
+    spots, unread = {}, []
     for page, starts in zip(pages, text_positions(report.path)):
+        if starts is None:
+            unread.append(page)  # qpdf cannot read it: judged by what pypdf reads
+            continue
         spot = next(((x, y) for x, y in starts if unsafe(page, x, y)), None)
         if spot is not None:
             spots[page.number] = spot
     offenders = []
+    runs = text_origins(report.path) if spots or unread else []
+    for page in unread:
+        spot = next(((x, y) for x, y, _w, text in runs[page.number - 1]
+                     if text.strip() and unsafe(page, x, y)), None)
+        if spot is not None:
+            spots[page.number] = spot
     if spots:  # only now read the text (far slower) to say which words
-        runs = text_origins(report.path)
-        for number, (x, y) in spots.items():
+        for number, (x, y) in sorted(spots.items()):
             words = next((text.strip()[:30] for rx, ry, _w, text in runs[number - 1]
                           if abs(rx - x) < 0.01 and abs(ry - y) < 0.01 and text.strip()),
                          None)
