@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import layoutmemo
 from .articles import Article, read_articles
 from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
@@ -176,8 +177,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         # prepared on the other core while the reference is prepared, fingerprinted, rendered.
         print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
                                                   problems)) if padder else None
-        memo_key = _memo_key(manifest, checked, out, problems)
-        memo = None if fresh else _read_memo(out).get(memo_key)
+        memo_key = layoutmemo.fingerprint(manifest, checked, out, problems, _prepare)
+        memo = None if fresh else layoutmemo.read(out).get(memo_key)
         if memo:
             # Seen this content before: the copyfit level and page count are known, so the
             # editions are independent — render them side by side (one core each).
@@ -187,11 +188,11 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
             else:  # now the latest layout of this issue (the next edit starts from it)
-                _write_memo(out, memo_key, {**memo, "issue": str(manifest.path.resolve())})
+                layoutmemo.write(out, memo_key, {**memo, "issue": str(manifest.path.resolve())})
         log: list[str] = list(memo.get("log", [])) if memo and results else []
         fit = memo["fit"] if memo and results else ""
         outcome = None
-        guess = None if fresh or results else _latest_memo(out, manifest)
+        guess = None if fresh or results else layoutmemo.latest(out, manifest)
         if guess and print_prep is not None and reference.name in pdf_names:
             # An edit since the last build: the page count and fit usually stay as they
             # were, so render both editions on that guess side by side, and keep the print
@@ -200,14 +201,14 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                                                      allow_remote, guess, print_prep,
                                                      reference, padder)
             log = outcome.log
-            _remember(out, memo_key, fit, outcome, manifest)
+            layoutmemo.remember(out, memo_key, fit, outcome, manifest)
         if reference.name not in results:
             t0 = time.perf_counter()
             rendered, fit, outcome = _fitted(manifest, checked, out, reference.name,
                                              problems, allow_remote, guess=guess)
             log = outcome.log
             results[reference.name] = (rendered, 0, time.perf_counter() - t0)
-            _remember(out, memo_key, fit, outcome, manifest)
+            layoutmemo.remember(out, memo_key, fit, outcome, manifest)
         budget = outcome.budget if outcome is not None else (memo or {}).get("budget")
         if print_prep is not None and padder.name not in results:
             page_count = results[reference.name][0].pages
@@ -313,59 +314,6 @@ def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool
     return outputs
 
 
-def _memo_key(manifest, checked, out, problems) -> str:
-    """A fingerprint of everything that decides the layout: the composed HTML (content,
-    layout, prepared images — their cache names are content hashes) and our version."""
-    import hashlib
-
-    from . import __version__
-
-    edition = _prepare(page_reference().name, manifest, checked.layout, out, problems)
-    html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
-                           allow_html=checked.allow_html, time_limit=checked.time_limit)
-    # The same content built into another folder (or from a copy of the issue) is the same
-    # layout: the folders' own paths do not count.
-    for folder, name in ((out, "<out>"), (manifest.folder, "<issue>")):
-        html = html.replace(Path(folder).resolve().as_uri(), name)
-    return hashlib.sha256(f"{__version__}\n{html}".encode()).hexdigest()
-
-
-def _memo_path(out: Path) -> Path:
-    """The memo of the builds into ``out`` (the test suite shares one across its folders:
-    ``NEWSLETTER_LAYOUT_MEMO`` names that file)."""
-    import os
-
-    from .imageprep import cache_dir_for
-    shared = os.environ.get("NEWSLETTER_LAYOUT_MEMO")
-    return Path(shared) if shared else cache_dir_for(out).parent / "layout-memo.json"
-
-
-def _read_memo(out: Path) -> dict:
-    import json
-
-    try:
-        data = json.loads(_memo_path(out).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_memo(out: Path, key: str, value: dict) -> None:
-    import json
-
-    memo = _read_memo(out)
-    memo.pop(key, None)  # re-inserted last: the order is the order of the builds
-    memo[key] = value
-    while len(memo) > 20:  # keep the file small: the oldest entries go first
-        memo.pop(next(iter(memo)))
-    path = _memo_path(out)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(memo, indent=1).encode())
-    except OSError:
-        pass  # a cache: the next build searches again (a full disk is reported by the PDFs)
-
-
 def _in_parallel(calls: list) -> list:
     """Run ``calls`` (zero-argument callables) in threads and return their results.
 
@@ -422,18 +370,6 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     names = list(editions)
     results = _in_parallel([lambda name=name: job(name) for name in names])
     return dict(zip(names, results))
-
-
-def _latest_memo(out: Path, manifest: Manifest) -> dict | None:
-    """The layout of the most recent build of this issue (its manifest file) into ``out``
-    (the memo keeps insertion order)."""
-    issue = str(manifest.path.resolve())
-    for entry in reversed(_read_memo(out).values()):
-        if isinstance(entry, dict) and entry.get("issue") == issue \
-                and isinstance(entry.get("fit"), str) and isinstance(entry.get("pages"), int) \
-                and isinstance(entry.get("budget"), int):
-            return entry
-    return None
 
 
 def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
@@ -506,12 +442,6 @@ def _warm(kind, checked, out: Path, pdfs: dict[str, Path]):
     return process.join
 
 
-def _remember(out: Path, key: str, css: str, outcome, manifest: Manifest) -> None:
-    _write_memo(out, key, {"fit": css, "pages": outcome.rendered.pages, "log": outcome.log,
-                           "budget": outcome.budget, "findings": len(outcome.findings),
-                           "issue": str(manifest.path.resolve())})
-
-
 def _report_layout(results: dict, problems: Problems, manifest: Manifest,
                    layout: Layout, budget: int | None) -> None:
     """The audit's findings on every rendered edition become warnings (one per finding,
@@ -532,17 +462,10 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
     if reference is not None:
         if budget is None:  # an entry written before the memo kept the budget
             budget = budget_for(reference[0].pages, manifest.issue.pages,
-                                _page_multiple(manifest))
+                                layoutmemo.page_multiple(manifest))
         message = over_budget(reference[0], budget)
         if message:
             problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
-
-
-def _page_multiple(manifest: Manifest) -> int:
-    """The multiple the page budget aims at: the padding edition's (print: 4), whichever
-    editions this build writes, so that every edition gets the same pages."""
-    return max([kind.page_multiple(manifest) for kind in REGISTRY.values()
-                if kind.needs_page_count] or [1])
 
 
 def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, guess=None):
@@ -568,7 +491,7 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
 
     with _reporter[0].stage("fit and repair"):
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
-                                 multiple=_page_multiple(manifest),
+                                 multiple=layoutmemo.page_multiple(manifest),
                                  guess=Guess.from_memo(guess), render_many=render_many)
     problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome

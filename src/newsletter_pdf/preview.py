@@ -145,14 +145,14 @@ class PreviewSession:
 
     def _last_fit(self) -> dict | None:
         """The fit the last build or preview of this issue settled on (layout memo)."""
-        from .build import _latest_memo
+        from . import layoutmemo
 
-        return _latest_memo(self.out, self.checked.manifest)
+        return layoutmemo.latest(self.out, self.checked.manifest)
 
     def _fitted(self, checked, problems: Problems):
         """The whole issue as the build lays it out: the last fit kept while it holds,
         else the page budget searched and the audit's findings repaired (repair.py)."""
-        from .build import _memo_key, _page_multiple, _remember
+        from . import layoutmemo
         from .repair import Guess, fit_and_repair
 
         guess = Guess.from_memo(self._last_fit())
@@ -162,11 +162,11 @@ class PreviewSession:
             return self._render(checked.manifest, checked.articles, found, css)
 
         outcome = fit_and_repair(checked.layout, render, wanted=checked.manifest.issue.pages,
-                                 multiple=_page_multiple(checked.manifest), guess=guess)
+                                 multiple=layoutmemo.page_multiple(checked.manifest), guess=guess)
         problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
         if not problems.errors:
-            _remember(self.out, _memo_key(checked.manifest, checked, self.out, Problems()),
-                      outcome.css, outcome, checked.manifest)
+            key = layoutmemo.fingerprint(checked.manifest, checked, self.out, Problems())
+            layoutmemo.remember(self.out, key, outcome.css, outcome, checked.manifest)
         for finding in outcome.findings:
             problems.warn(f"layout: {finding}")
         for line in outcome.log:
