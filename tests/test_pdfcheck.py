@@ -174,3 +174,16 @@ def test_a_short_article_s_second_column_at_a_page_top_is_not_stray_lines(tmp_pa
             + "<h2>The next article, with a long headline</h2>" + text_lines(24) + "</div>" + BACK)
     findings = check_pdf(write(tmp_path, body))
     assert findings == [], findings
+
+
+def test_signature_ending_a_letter_above_the_next_article_is_not_a_stranded_heading(tmp_path):
+    """The letter ends mid-page, the next article follows on the same page: the signature's
+    name with its role under it is complete — the next article's text is not its."""
+    body = (COVER
+            + "<div class=page><h2>Dear friends</h2>" + text_lines(10)
+            + "<p style='font-family: DejaVu Sans; font-weight: bold'>A. Signatory</p>"
+              "<p style='font-size: 8.5pt'>Chair of the board</p>"
+            + "<h1>The next article</h1>" + text_lines(18) + "</div>"
+            + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    findings = check_pdf(write(tmp_path, body))
+    assert findings == [], findings

@@ -47,6 +47,19 @@ def test_the_bilingual_issue_has_no_layout_findings_in_either_edition(tmp_path) 
                          editions=("print", "email"), preflight=False)
     assert _audit(result) == []
     assert result.outputs["print"].padded == []
+    _passes_the_outside_check(result.outputs)
+
+
+def _passes_the_outside_check(outputs) -> None:
+    pytest.importorskip("pdfplumber")
+    from .support.pdfcheck import check_pdf
+
+    for edition in ("email", "print"):
+        assert [str(f) for f in check_pdf(outputs[edition].path)] == [], edition
+
+
+def test_the_arabic_issue_passes_the_outside_layout_check(built) -> None:
+    _passes_the_outside_check(built)
 
 
 def _words(pdf: Path, page: int) -> list[tuple[float, float, str]]:

@@ -240,9 +240,12 @@ def _stranded(doc: _Doc, number: int, panel: bool = False) -> list[Finding]:
             continue
         # A headline with no text under it is always stranded; one line of text (a
         # signature's role under the name) or a subhead only where the column ran out.
-        ends = [ln.bottom for ln in below] + [im[3] for im in page.images
-                                              if im[1] >= bottom - 1
-                                              and _overlaps(x0, x1, im[0], im[2])]
+        # how far down its own text and photos reach: up to the next heading (what comes
+        # after that — the next article on the page — is not this heading's)
+        stop = next((ln.top for ln in below if doc.is_heading(ln)), float("inf"))
+        ends = [ln.bottom for ln in below if ln.top < stop] + [
+            im[3] for im in page.images
+            if bottom - 1 <= im[1] < stop and _overlaps(x0, x1, im[0], im[2])]
         reach = max(ends, default=bottom)
         if count and _ends_article(doc, number, block):
             continue  # a letter's signature at the page foot: nothing of it goes on
