@@ -63,6 +63,10 @@ class PageInfo:
     links: list[str] = field(default_factory=list)  # URIs and internal targets
     text_colour_spaces: set = field(default_factory=set)  # fill spaces text was drawn in
     colour_spaces: set = field(default_factory=set)  # every fill/stroke space used
+    # where every text-showing operator starts (x, y in points), forms included; every run
+    # text_origins reports starts at one of them. text_unread: a stream could not be parsed
+    text_positions: list[tuple[float, float]] = field(default_factory=list)
+    text_unread: bool = False
 
 
 def _matrix_mul(m, n):
@@ -126,6 +130,24 @@ def _named_space(resources, name: str) -> str:
     return _colour_space({"/ColorSpace": cs})
 
 
+def _text_state(op: str, operands, tm, line, leading):
+    """The text matrix, text-line matrix and leading after ``op`` (the operators that
+    move where the next text starts; a show operator leaves it for the next to move)."""
+    if op == "BT":
+        tm = line = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    elif op == "Tm" and len(operands) == 6:
+        tm = line = tuple(float(v) for v in operands)
+    elif op in ("Td", "TD") and len(operands) == 2:
+        x, y = float(operands[0]), float(operands[1])
+        leading = -y if op == "TD" else leading
+        tm = line = _matrix_mul((1, 0, 0, 1, x, y), line)
+    elif op == "TL" and operands:
+        leading = float(operands[0])
+    if op in ("T*", "'", '"'):
+        tm = line = _matrix_mul((1, 0, 0, 1, 0, -leading), line)
+    return tm, line, leading
+
+
 def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
           fonts: dict, depth: int = 0, page: PageInfo | None = None) -> None:
     if depth > 12:
@@ -134,13 +156,22 @@ def _walk(content_owner, resources, ctm, page_no: int, out: list[PlacedImage],
     _font_infos(resources, fonts)
     xobjects = resources.get("/XObject") if resources is not None else None
     stack = []
+    tm = line = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # text and text-line matrices
+    leading = 0.0
     try:
         instructions = pikepdf.parse_content_stream(content_owner)
     except pikepdf.PdfError:
+        if page is not None:
+            page.text_unread = True
         return
     for operands, operator in instructions:
         op = str(operator)
         if page is not None:
+            tm, line, leading = _text_state(op, operands, tm, line, leading)
+            if op in TEXT_OPS:
+                e, f = tm[4], tm[5]
+                page.text_positions.append((e * ctm[0] + f * ctm[2] + ctm[4],
+                                            e * ctm[1] + f * ctm[3] + ctm[5]))
             if op in COLOUR_OPS:
                 page.colour_spaces.add(COLOUR_OPS[op])
                 if op in ("rg", "k", "g"):
@@ -251,73 +282,6 @@ def outline_titles(path: Path | str) -> list[tuple[str, int]]:
                     page = index.get(dest[0].objgen, 0)
                 result.append((item.title, page))
         return result
-
-
-def _times(m, n):
-    """The product of two PDF matrices [a b c d e f] (m applied first)."""
-    a, b, c, d, e, f = m
-    A, B, C, D, E, F = n
-    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-            e * A + f * C + E, e * B + f * D + F)
-
-
-_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-_SHOW = {"Tj", "TJ", "'", '"'}
-
-
-def text_positions(path) -> list[list[tuple[float, float]] | None]:
-    """Per page: where every text-showing operator starts (x, y in PDF points), forms
-    included — read with qpdf's content-stream parser, a few milliseconds a page.
-
-    Every text run :func:`text_origins` reports starts at one of these points (it
-    follows the same text and graphics state), so "all of these are fine" is a quick,
-    sound answer; when one is not, :func:`text_origins` says what the text is. A show
-    that follows another without a new text position is given the previous start (its
-    own lies further along the line). None for a page whose content qpdf cannot read."""
-    pages: list[list[tuple[float, float]] | None] = []
-    with pikepdf.open(path) as pdf:
-        for page in pdf.pages:
-            found: list[tuple[float, float]] = []
-            try:
-                _positions(page.obj, page.obj.get("/Resources"), _IDENTITY, found, set())
-            except (pikepdf.PdfError, ValueError, TypeError):  # damaged: not ours to judge
-                found = None
-            pages.append(found)
-    return pages
-
-
-def _positions(stream, resources, ctm, found, seen) -> None:
-    stack, tm, line, leading = [], _IDENTITY, _IDENTITY, 0.0
-    for operands, operator in pikepdf.parse_content_stream(stream):
-        op = str(operator)
-        if op == "q":
-            stack.append(ctm)
-        elif op == "Q" and stack:
-            ctm = stack.pop()
-        elif op == "cm" and len(operands) == 6:
-            ctm = _times(tuple(map(float, operands)), ctm)
-        elif op == "BT":
-            tm = line = _IDENTITY
-        elif op == "Tm" and len(operands) == 6:
-            tm = line = tuple(map(float, operands))
-        elif op in ("Td", "TD") and len(operands) == 2:
-            x, y = map(float, operands)
-            leading = -y if op == "TD" else leading
-            tm = line = _times((1, 0, 0, 1, x, y), line)
-        elif op == "TL" and operands:
-            leading = float(operands[0])
-        if op in ("T*", "'", '"'):
-            tm = line = _times((1, 0, 0, 1, 0, -leading), line)
-        if op in _SHOW:
-            e, f = tm[4], tm[5]
-            found.append((e * ctm[0] + f * ctm[2] + ctm[4], e * ctm[1] + f * ctm[3] + ctm[5]))
-        elif op == "Do" and operands and resources is not None:
-            form = resources.get("/XObject", {}).get(operands[0])
-            if form is None or form.get("/Subtype") != "/Form" or form.objgen in seen:
-                continue
-            matrix = tuple(map(float, form.get("/Matrix", _IDENTITY)))
-            _positions(form, form.get("/Resources", resources), _times(matrix, ctm), found,
-                       seen | {form.objgen})
 
 
 def text_origins(path) -> list[list[tuple[float, float, float, str]]]:

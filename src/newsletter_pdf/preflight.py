@@ -354,7 +354,7 @@ def _figures(tree) -> tuple[int, int]:
 
 def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> None:
     """Text must stay ``safe_mm`` inside the trim: trimming wanders by a millimetre or two."""
-    from .pdfinspect import text_origins, text_positions
+    from .pdfinspect import text_origins
 
     margin = safe_mm / MM_PER_PT
 
@@ -367,14 +367,15 @@ def _safe_area_check(report: Report, pages: list[PageInfo], safe_mm: float) -> N
         return (x < trim[0] + margin - 0.5 or y < trim[1] + margin or
                 y > trim[3] - margin or x > trim[2] - margin)
 
-    # Where each text operator starts (qpdf's parser, the text and graphics state
-    # followed): quick, and exact where pypdf's visitor forgets the page's transform.
+    # Where each text operator starts (read with the rest of the page by qpdf's parser,
+    # the text and graphics state followed): exact where pypdf's visitor forgets the
+    # page's transform.
     spots, unread = {}, []
-    for page, starts in zip(pages, text_positions(report.path)):
-        if starts is None:
+    for page in pages:
+        if page.text_unread:
             unread.append(page)  # qpdf cannot read it: judged by what pypdf reads
             continue
-        spot = next(((x, y) for x, y in starts if unsafe(page, x, y)), None)
+        spot = next(((x, y) for x, y in page.text_positions if unsafe(page, x, y)), None)
         if spot is not None:
             spots[page.number] = spot
     offenders = []
