@@ -299,8 +299,9 @@ def _remembering_lines(get_next_linebox):
         x = containing_block.content_box_x()
         key = (id(linebox), _frozen(skip_stack), containing_block.width, linebox.text_indent)
         entry = memory.get(key)
-        if entry is not None:
-            line, resume_at, x0, y0, (left, top, width, height) = entry
+        if entry is not None and entry[0] is linebox:  # (the entry keeps it alive: an id
+            # is never reused for another box while remembered)
+            _, line, resume_at, x0, y0, (left, top, width, height) = entry
             dx, dy = x - x0, position_y - y0
             new = line.deepcopy()
             new.translate(dx, dy)
@@ -313,7 +314,7 @@ def _remembering_lines(get_next_linebox):
             absolute_boxes, fixed_boxes, first_letter_style, first_line_style)
         if line is not None and not context.excluded_shapes and plain(line) \
                 and lists(context, absolute_boxes, fixed_boxes) == before:
-            memory[key] = (line.deepcopy(), _frozen(resume_at), x, position_y,
+            memory[key] = (linebox, line.deepcopy(), _frozen(resume_at), x, position_y,
                            (linebox.position_x, linebox.position_y, linebox.width,
                             linebox.height))
         return line, resume_at
