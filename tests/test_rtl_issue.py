@@ -179,3 +179,16 @@ def test_message_in_arabic(built, tmp_path: Path) -> None:
     assert '<html lang="ar" dir="rtl">' in html
     [attachment] = msg.iter_attachments()
     assert attachment.get_filename().startswith("نشرة المنظمة الدولية للهجرة في العراق - المجلد 5")
+
+
+def test_the_back_page_s_one_section_fills_both_columns(built) -> None:
+    """The back page has one section: its title runs across the page and its text is
+    balanced over both columns — not set in one column beside an empty one."""
+    pdf = built["email"].path
+    words = _words(pdf, 4)
+    text = [(x, y) for x, y, _ in words if 60 < y < 842 / 2]  # above the contact panel
+    middle = A4_WIDTH / 2
+    right = [y for x, y in text if x > middle + 10]
+    left = [y for x, y in text if x < middle - 10]
+    assert len(left) > 20 and len(right) > 20  # words in both columns
+    assert abs(max(right) - max(left)) < 40  # balanced: both end about the same height
