@@ -221,3 +221,21 @@ def test_the_repair_weighs_how_short_a_page_is_not_only_how_many_findings():
     rendered = SimpleNamespace(pages=8)
     assert _score(rendered, [short(0.77)], 8) > _score(rendered, [short(0.28), short(0.33)], 8)
     assert _score(rendered, [short(0.3)], 8) < _score(rendered, [short(0.33)], 8)
+
+
+def test_a_css_move_is_reported_in_the_words_the_layout_gives_it():
+    """`{css: rule, say: words}`: the rule is rendered, the build's report says the words."""
+    gap = ":root { --story-gap: 3; }"
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 3, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"fill": {"default": [{"css": gap, "say": "put more space between articles"}]}}})
+    seen = []
+
+    def render(css):
+        seen.append(css)
+        return SimpleNamespace(pages=3, problems=None, layout=_two_pages(gap in css))
+
+    outcome = fit_and_repair(layout, render, wanted=3, multiple=1)
+    assert gap in outcome.css.splitlines() and seen[-1].endswith(gap)
+    assert outcome.log == ["pass 1: page 3: under-filled page: 79% of it is empty → put more "
+                           "space between articles"]

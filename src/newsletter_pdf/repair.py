@@ -330,7 +330,10 @@ def _options(moves: dict, finding: Finding) -> list[str]:
               "{selector}": finding.selector}
     out = []
     for template in entry or []:
-        if isinstance(template, dict) and "grow" in template:  # {grow: mm}
+        say = None
+        if isinstance(template, dict) and "css" in template:  # {css: rule, say: words}
+            template, say = template["css"], template.get("say")
+        elif isinstance(template, dict) and "grow" in template:  # {grow: mm}
             out.extend(_grow(template, finding))
             continue
         if isinstance(template, dict) and "new_page" in template:  # {new_page: percent}
@@ -344,8 +347,18 @@ def _options(moves: dict, finding: Finding) -> list[str]:
             continue
         for name, value in values.items():
             template = template.replace(name, value)
-        out.append(template)
+        out.append(_Move(template, str(say)) if say else template)
     return out
+
+
+class _Move(str):
+    """A CSS move that carries the words the log says it in (the layout's ``say:``): the
+    editor reads "set the article a little tighter", not the rule."""
+
+    def __new__(cls, css: str, words: str):
+        move = super().__new__(cls, css)
+        move.words = words
+        return move
 
 
 def _photo_moves(move: dict, finding: Finding) -> list[str]:
@@ -396,8 +409,9 @@ def _describe(finding: Finding) -> str:
 
 
 def _move_words(rule: str) -> str:
-    """A move as the log shows it: a placement in words, CSS as it is."""
-    return placements.describe(rule) or rule
+    """A move as the log shows it: in the layout's words (``say:``) or a placement's, else
+    the CSS as it is."""
+    return getattr(rule, "words", "") or placements.describe(rule) or rule
 
 
 def over_budget(rendered, budget: int | None) -> str | None:
