@@ -71,27 +71,18 @@ from newsletter_pdf import weasyprint_patch
 if {patch!r}:
     assert weasyprint_patch.apply() is None
 import weasyprint
-from weasyprint.layout import block
-calls = [0]
-original = block.block_box_layout
-def counting(*a, **k):
-    calls[0] += 1
-    return original(*a, **k)
-block.block_box_layout = counting
+from weasyprint.layout import block, inline
 from weasyprint.text import line_break
-pango = [0]
-create = line_break.create_layout
-def creating(*a, **k):
-    pango[0] += 1
-    return create(*a, **k)
-line_break.create_layout = creating
-from weasyprint.layout import inline
-lines = [0]
-split = inline.split_inline_box
-def splitting(*a, **k):
-    lines[0] += 1
-    return split(*a, **k)
-inline.split_inline_box = splitting
+counts = {{}}
+def count(module, name):
+    original = getattr(module, name)
+    def counting(*a, **k):
+        counts[name] = counts.get(name, 0) + 1
+        return original(*a, **k)
+    setattr(module, name, counting)
+count(block, "block_box_layout")
+count(line_break, "create_layout")
+count(inline, "split_inline_box")
 doc = weasyprint.HTML(string={BALANCE_CASE!r}).render()
 boxes = []
 def walk(box):
@@ -100,7 +91,8 @@ def walk(box):
         walk(child)
 for page in doc.pages:
     walk(page._page_box)
-print(json.dumps([calls[0], pango[0], lines[0], boxes]))
+names = ("block_box_layout", "create_layout", "split_inline_box")
+print(json.dumps([counts.get(n, 0) for n in names] + [boxes]))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)

@@ -16,7 +16,14 @@ from . import layoutmemo
 from .articles import Article, read_articles
 from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
-from .editions import EDITIONS, REGISTRY, get_edition, page_reference, prepare_edition
+from .editions import (
+    EDITIONS,
+    REGISTRY,
+    get_edition,
+    page_multiple,
+    page_reference,
+    prepare_edition,
+)
 from .errors import Problem, Problems, UsageError, strict_errors
 from .i18n import load_words
 from .images import inspect_images
@@ -462,7 +469,7 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
     if reference is not None:
         if budget is None:  # an entry written before the memo kept the budget
             budget = budget_for(reference[0].pages, manifest.issue.pages,
-                                layoutmemo.page_multiple(manifest))
+                                page_multiple(manifest))
         message = over_budget(reference[0], budget)
         if message:
             problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
@@ -491,7 +498,7 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
 
     with _reporter[0].stage("fit and repair"):
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
-                                 multiple=layoutmemo.page_multiple(manifest),
+                                 multiple=page_multiple(manifest),
                                  guess=Guess.from_memo(guess), render_many=render_many)
     problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome

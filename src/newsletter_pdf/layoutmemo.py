@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .atomic import write_atomically
 from .compose import compose_bounded
-from .editions import REGISTRY, page_reference, prepare_edition
+from .editions import page_reference, prepare_edition
 
 if TYPE_CHECKING:
     from .errors import Problems
@@ -94,9 +94,3 @@ def remember(out: Path, key: str, css: str, outcome, manifest: Manifest) -> None
                      "budget": outcome.budget, "findings": len(outcome.findings),
                      "issue": str(manifest.path.resolve())})
 
-
-def page_multiple(manifest: Manifest) -> int:
-    """The multiple the page budget aims at: the padding edition's (print: 4), whichever
-    editions this build writes, so that every edition gets the same pages."""
-    return max([kind.page_multiple(manifest) for kind in REGISTRY.values()
-                if kind.needs_page_count] or [1])

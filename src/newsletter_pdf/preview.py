@@ -153,6 +153,7 @@ class PreviewSession:
         """The whole issue as the build lays it out: the last fit kept while it holds,
         else the page budget searched and the audit's findings repaired (repair.py)."""
         from . import layoutmemo
+        from .editions import page_multiple
         from .repair import Guess, fit_and_repair
 
         guess = Guess.from_memo(self._last_fit())
@@ -162,7 +163,7 @@ class PreviewSession:
             return self._render(checked.manifest, checked.articles, found, css)
 
         outcome = fit_and_repair(checked.layout, render, wanted=checked.manifest.issue.pages,
-                                 multiple=layoutmemo.page_multiple(checked.manifest), guess=guess)
+                                 multiple=page_multiple(checked.manifest), guess=guess)
         problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
         if not problems.errors:
             key = layoutmemo.fingerprint(checked.manifest, checked, self.out, Problems())

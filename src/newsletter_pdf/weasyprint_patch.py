@@ -207,30 +207,28 @@ def _apply() -> str | None:
     if weasyprint.__version__ != SUPPORTED:
         return (f"it was written for WeasyPrint {SUPPORTED}, this is "
                 f"{weasyprint.__version__} (builds work, column balancing is slower)")
-    modules = {"column": column, "block": block, "inline": inline, "preferred": preferred}
+    modules = {"column": column, "block": block, "inline": inline, "preferred": preferred,
+               "line_break": line_break, "page": page}
+    for key, expected in EXPECTED_SHA256.items():  # every function edited or wrapped
+        module_name, function_name = key.split(".")
+        try:
+            digest = source_digest(getattr(modules[module_name], function_name))
+        except (OSError, TypeError):
+            return f"the source of {key} cannot be read (already patched, or not installed " \
+                   "from source)"
+        if digest != expected:
+            return f"{key} is not the WeasyPrint {SUPPORTED} source it was written for"
     patched = {}
     for key, edits in PATCHES.items():
         module_name, function_name = key.split(".")
         module = modules[module_name]
-        function = getattr(module, function_name)
-        try:
-            source = textwrap.dedent(inspect.getsource(function))
-        except (OSError, TypeError):
-            return f"the source of {key} cannot be read (already patched, or not installed " \
-                   "from source)"
-        if source_digest(function) != EXPECTED_SHA256[key]:
-            return f"{key} is not the WeasyPrint {SUPPORTED} source it was written for"
+        source = textwrap.dedent(inspect.getsource(getattr(module, function_name)))
         for old, new in edits:
             if source.count(old) != 1:  # pragma: no cover - guarded by the digest
                 return f"{key}: the text to change was not found once"
             source = source.replace(old, new)
         patched[key] = (module, compile(source, f"<newsletter-pdf patch of {module.__file__}>",
                                         "exec"))
-    modules.update(line_break=line_break, page=page)
-    for key in ("line_break.split_first_line", "inline.get_next_linebox", "page.make_page"):
-        module_name, function_name = key.split(".")
-        if source_digest(getattr(modules[module_name], function_name)) != EXPECTED_SHA256[key]:
-            return f"{key} is not the WeasyPrint {SUPPORTED} source it was written for"
     split = line_break.split_first_line
     for module, code in patched.values():  # all checked: now change the modules
         exec(code, vars(module))  # rebinds the function in its own module

@@ -49,6 +49,13 @@ def page_reference() -> PdfEdition:
     return next(e for e in REGISTRY.values() if e.counts_pages)
 
 
+def page_multiple(manifest: Manifest) -> int:
+    """The multiple the page budget aims at: the padding edition's (print: 4), whichever
+    editions this build writes, so that every edition gets the same pages."""
+    return max([kind.page_multiple(manifest) for kind in REGISTRY.values()
+                if kind.needs_page_count] or [1])
+
+
 def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                  problems: Problems, padding_pages: int = 0) -> Edition:
     """Prepare the images and the settings of one edition (in this process)."""
