@@ -142,3 +142,18 @@ def test_an_under_filled_page_says_which_article_could_start_a_new_page_instead(
     pages, found = audit(body, "#b { break-before: page; }", rules=["fill"])
     assert found == [] and [{i.article for i in p.items} for p in pages.pages] == \
         [{"a"}, {"b", "c"}]
+
+
+def test_a_box_of_its_own_alone_in_one_column_is_found_and_not_one_across_the_page():
+    text = f"<p>{WORDS * 3}</p>"
+    def box(css=""):
+        return (f'<article class="story kind-box" id="b"><header class="article-head">'
+                f'<h1 class="article-title">Box b</h1></header><aside class="box" '
+                f'id="bx" style="break-inside: avoid; {css}">{text}</aside></article>')
+    pages, found = audit(article("a", 1) + box(), rules=["fill"])
+    alone = [f for f in found if f.data.get("kind") == "alone"]
+    assert [(f.page, f.article, f.item) for f in alone] == [(1, "b", "bx")]
+    assert alone[0].message == ("empty column: the box “Box b” stands alone in column 1, "
+                                "the column beside it empty")
+    _, found = audit(article("a", 1) + box("column-span: all"), rules=["fill"])
+    assert [f for f in found if f.data.get("kind") == "alone"] == []

@@ -120,17 +120,20 @@ KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
 # exactly (a fix or a new finding fails the test: update the entry), with the reason: the
 # repairs tried fall short within the layout's declared limits.
 KNOWN_AUDIT: dict[str, tuple[list[str], str]] = {
-    "briefs-boxes": (["page 5: under-filled column"],
-                     "the orchard's photo (1100 px: column width at most, 300 ppi) does not "
-                     "fit below its first paragraph, so column 1 ends short beside it (36 %); "
-                     "moving it closes the hole but pulls 3-6 lines of the orchard to the "
-                     "top of page 6 and leaves pages 6-7 under 60 %: the content is about a "
-                     "fifth of a page short at the loosest fit"),
+    "briefs-boxes": (["page 4: empty column", "page 7: under-filled page"],
+                     "p4: the 'hedges' box (a box of its own) stands alone in column 1; "
+                     "running it across both columns (the layout's move) pulls the next "
+                     "brief up onto p4, strays its last lines onto p5 and leaves p6 22 % "
+                     "full, which the repairs cannot then mend: undone. p7, the last "
+                     "article page, is 57 % full: the content is about a fifth of a page "
+                     "short even with the orchard's pull quote (p5) and the recipe box "
+                     "across both columns; its briefs have no sentences to pull"),
     "many-photos": (["page 7: under-filled page"],
-                    "p7 39 % full: the last article's square photo sets the page's depth; "
-                    "the only article starting on p6 is the boatyard, and starting it on a "
-                    "new page would leave p6 42 % full (p7 84 %); no photo's original has "
-                    "the pixels to span or grow"),
+                    "p7 (the last article page) is 57 % full, up from 39 %: a pull quote "
+                    "across both columns and looser leading in the boatyard; its square "
+                    "photo sets the depth of the columns, starting the boatyard on a new "
+                    "page would leave p6 42 % full, and no photo's original has the pixels "
+                    "to span or grow"),
 }
 
 

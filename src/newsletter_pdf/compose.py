@@ -9,6 +9,7 @@ children, issue #980), in order.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from . import __version__, placements
+from . import __version__, fillquote, placements
 from .articles import (
     Article,
     breakable_addresses,
@@ -78,6 +79,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     md = markdown_parser(manifest.issue.language)
     inline = inline_renderer(manifest.issue.language, allow_html)
     moved = placements.read(edition.extra_css)  # photos the repair stage moved
+    fills = placements.read_quotes(edition.extra_css)  # pull quotes it set in short pages
 
     tallest = _tallest_column_photo(manifest, layout)
 
@@ -96,7 +98,9 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
             "deck": inline(article.deck), "byline": inline(article.byline),
             "new_page": article.new_page, "span": article.span,
             "top_photos": [photo_view(p) for p in article.photos if p.placement == "top"],
-            "flow": _flow(article, photo_view, article_view, inline, moved),
+            "flow": _flow(article, photo_view, article_view, inline, moved,
+                          fills.get(f"art-{article.id}")),
+            "fill_quotes": _fill_quotes(article),
             "signature": article.signature,
             "lang": article.language, "dir": article.direction,
             "hyphenate": hyphenates(article.language),
@@ -268,10 +272,18 @@ def paragraph_slots(article: Article) -> list[int]:
     return [i for i, b in enumerate(article.blocks) if b.tag == "p"]
 
 
+def _fill_quotes(article: Article) -> str:
+    """The article's fill quotes (fillquote.py) as JSON for the layout audit: the repair
+    stage reads them from the laid-out pages to set one where a page runs short."""
+    return json.dumps([[c.text, c.source, c.spare] for c in fillquote.candidates(article)],
+                      ensure_ascii=False)
+
+
 def _flow(article: Article, photo_view, article_view, inline,
-          moved: dict | None = None) -> list[FlowItem]:
+          moved: dict | None = None, fill: tuple | None = None) -> list[FlowItem]:
     """Interleave text blocks with photos, pull quotes and boxes (``moved``: photos placed
-    elsewhere by the repair stage, (article id, file name) -> paragraph)."""
+    elsewhere by the repair stage, (article id, file name) -> paragraph; ``fill``: a pull
+    quote it set to fill a short page, (paragraph, column|span, text))."""
     slots = paragraph_slots(article)
     n = len(slots)
     inserts: dict[int, list[FlowItem]] = {}
@@ -293,6 +305,13 @@ def _flow(article: Article, photo_view, article_view, inline,
     def after(photo) -> int | None:
         return (moved or {}).get((f"art-{article.id}", Path(photo.file).name), photo.after)
 
+    if fill is not None:  # first in its slot: it fills the column before a photo there
+        chosen = next((c for c in fillquote.candidates(article) if c.text == fill[2]), None)
+        if chosen is not None:  # (an edited article: the sentence may be gone)
+            place(fill[0], fill[0], FlowItem("quote", quote={
+                "text": inline(chosen.text) if chosen.spare else escape(chosen.text),
+                "attribution": inline(chosen.attribution), "fill": True},
+                span=fill[1] == "span"))
     column = [p for p in article.photos if p.placement == "column"]
     for k, photo in enumerate(column):
         default = round((k + 1) * n / (len(column) + 1)) or 1
@@ -301,8 +320,9 @@ def _flow(article: Article, photo_view, article_view, inline,
         place(after(photo), max(1, n // 2),
               FlowItem("photo", photo=photo_view(photo), span=True))
     paragraphs = [b.text for b in article.blocks if b.tag == "p"]
-    for k, quote in enumerate(article.pull_quotes):
-        default = max(1, round(n * (k + 1) / (len(article.pull_quotes) + 2)))
+    quotes = [q for q in article.pull_quotes if not q.spare]  # spare: only to fill a page
+    for k, quote in enumerate(quotes):
+        default = max(1, round(n * (k + 1) / (len(quotes) + 2)))
         # A quote set right beside its own sentence reads as a misprint: keep it two
         # paragraphs away from where it occurs.
         source = next((i + 1 for i, text in enumerate(paragraphs)
@@ -310,13 +330,17 @@ def _flow(article: Article, photo_view, article_view, inline,
         if source is not None:
             default = source + 2 if source + 2 <= n else max(1, source - 2)
         place(quote.after, default, FlowItem("quote", quote={
-            "text": inline(quote.text), "attribution": inline(quote.attribution)}))
+            "text": inline(quote.text), "attribution": inline(quote.attribution),
+            "fill": False}))
     for box in article.boxes:
         place(box.after, n, FlowItem("box", box=article_view(box), span=box.span))
     flow: list[FlowItem] = []
     for i in [-1, *range(len(article.blocks))]:
         if i >= 0:
-            flow.append(FlowItem("block", html=Markup(article.blocks[i].html)))
+            html = article.blocks[i].html
+            if i in slots:  # the audit reads which paragraph a line belongs to
+                html = re.sub(r"^<p\b", f'<p data-para="{slots.index(i) + 1}"', html)
+            flow.append(FlowItem("block", html=Markup(html)))
         # Within one slot, column items come before anything spanning both columns:
         # otherwise a quote or photo would sit alone in one column under the span.
         flow.extend(sorted(inserts.get(i, []), key=lambda item: item.span))

@@ -132,6 +132,8 @@ class PullQuote:
     text: str = field("the quotation", required=True)
     attribution: str = field("who said it")
     after: int | None = field("put it after this paragraph (default: about a third in)")
+    spare: bool = field("keep it for a short page: set only where the layout needs to fill "
+                        "a page or column (default: always set)", False)
 
 
 @dataclass(frozen=True, kw_only=True)

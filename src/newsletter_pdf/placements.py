@@ -1,4 +1,5 @@
-"""Placement overrides: where the repair stage moved a photo, carried inside the fit's CSS.
+"""Placement overrides: where the repair stage moved a photo or set a pull quote, carried
+inside the fit's CSS.
 
 The repair stage (``repair.py``) may move a photo to another paragraph boundary of its
 article — a change to the document, not to its style. The decision travels with the CSS the
@@ -20,6 +21,8 @@ from urllib.parse import quote, unquote
 _LINE = re.compile(r"/\* place: photo (\S{1,400}) (\S{1,400}) after (\d{1,4}) \*/")
 _NEW_PAGE = re.compile(r"/\* new page: (\S{1,400}) \*/")
 _GROW = re.compile(r"/\* grow: ((?:\S{1,400} \d{1,4}mm,? ?){1,100}) \*/")
+_QUOTE = re.compile(r"/\* quote: (\S{1,400}) after (\d{1,4}) (column|span) (text|spare) "
+                    r"(\S{1,2000}) from (\S{1,400}) \*/")
 
 
 def photo_css(article: str, file: str, after: int) -> str:
@@ -51,6 +54,24 @@ def new_page_css(article: str, title: str) -> str:
             f"#{_ident(article)} {{ break-before: page; }}")
 
 
+def quote_css(article: str, after: int, style: str, text: str, title: str,
+              spare: bool = False) -> str:
+    """The fit line that sets ``text`` as a pull quote (``style``: column or span) in
+    ``article`` (its element id) after paragraph ``after``; ``title``: its headline, for
+    the log; ``spare``: the editor's spare quote (else a sentence of the text). The
+    composer sets it only if ``text`` is still one of the article's fill quotes
+    (fillquote.py): an edited article never prints a sentence it no longer has."""
+    return (f"/* quote: {quote(article, safe='')} after {max(0, int(after))} {style} "
+            f"{'spare' if spare else 'text'} {quote(text, safe='')} "
+            f"from {quote(title, safe='')} */")
+
+
+def read_quotes(css: str) -> dict[str, tuple[int, str, str]]:
+    """Every fill quote in ``css``: article element id -> (paragraph, style, text); the
+    last line for an article wins."""
+    return {unquote(m[1]): (int(m[2]), m[3], unquote(m[5])) for m in _QUOTE.finditer(css or "")}
+
+
 def describe(line: str) -> str | None:
     """A placement or growth line in the editor's words, or None if ``line`` is neither."""
     match = _LINE.fullmatch(line.strip())
@@ -59,6 +80,14 @@ def describe(line: str) -> str | None:
     match = _NEW_PAGE.match(line.strip())
     if match:
         return f"started {unquote(match[1])} on a new page (the white space ends the page before)"
+    match = _QUOTE.fullmatch(line.strip())
+    if match:
+        where = "across both columns " if match[3] == "span" else ""
+        whose = ("its spare pull quote" if match[4] == "spare" else
+                 "a sentence of its text (to choose the words, give the article a pull "
+                 "quote with 'spare: true')")
+        return (f"set a pull quote from {unquote(match[6])} {where}after paragraph "
+                f"{match[2]}: “{unquote(match[5])}”, {whose}")
     match = _GROW.match(line.strip())
     if match:
         grown = [part.split(" ") for part in match[1].split(", ")]

@@ -339,6 +339,9 @@ def _options(moves: dict, finding: Finding) -> list[str]:
         if isinstance(template, dict) and "new_page" in template:  # {new_page: percent}
             out.extend(_new_page(template, finding))
             continue
+        if isinstance(template, dict) and "quote" in template:  # {quote: column|span}
+            out.extend(_fill_quote(template, finding))
+            continue
         if isinstance(template, dict):  # a move of the document: {photo: ±paragraphs}
             out.extend(_photo_moves(template, finding))
             continue
@@ -402,6 +405,18 @@ def _new_page(move: dict, finding: Finding) -> list[str]:
                in finding.data.get("breaks") or () if left >= keep]
     options.sort(key=lambda o: (o[3] > 1, -min(o[2], o[3])))
     return [placements.new_page_css(article, title) for article, title, _, _ in options]
+
+
+def _fill_quote(move: dict, finding: Finding) -> list[str]:
+    """``{quote: column}`` (or ``span``: across both columns): a pull quote from an article
+    on the short page (or beside the short column), where it lands there (the audit's
+    ``quotes``: one option per article, each tried in turn)."""
+    style = str(move.get("quote"))
+    if style not in ("column", "span"):
+        return []
+    return [placements.quote_css(article, after, style, text, title, spare)
+            for article, after, text, spare, title, last in finding.data.get("quotes") or ()
+            if style == "column" or after <= last - 2]  # a span needs text below it
 
 
 def _describe(finding: Finding) -> str:

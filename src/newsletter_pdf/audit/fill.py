@@ -27,7 +27,8 @@ def fill(pages: PageMap, settings: dict):
                 data={"fill": used, "growable": [
                     (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
                     if earlier.number <= page.number for i in earlier.items
-                    if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used)},
+                    if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
+                    "quotes": _page_quotes(pages, page)},
                 weight=(least - used) / least)
             continue
         bands = defaultdict(lambda: defaultdict(list))
@@ -36,6 +37,8 @@ def fill(pages: PageMap, settings: dict):
             if column >= 0:
                 bands[(fragment, band)][column].append(item)
         for columns in bands.values():
+            if len(columns) == 1:
+                yield from _alone(pages, page, columns)
             if len(columns) < 2:
                 continue
             heights = {c: max(i.bottom for i in items) - min(i.y for i in items)
@@ -54,7 +57,8 @@ def fill(pages: PageMap, settings: dict):
                         f"{round(100 * height / tallest)}% of what the column beside it "
                         f"holds", "the layout moves a photo beside it to another "
                         "paragraph; else place it elsewhere ('after:') or make it smaller",
-                        data={"column": column, "kind": "column", "photos": photos},
+                        data={"column": column, "kind": "column", "photos": photos,
+                              "quotes": _column_quotes(pages, page, columns[column])},
                         weight=(least_column - height / tallest) / least_column)
 
 
@@ -79,3 +83,79 @@ def _breaks(pages: PageMap, short, used: float) -> list[tuple[str, str, float, f
             / before.height
         out.append((item.article, title_of(pages, item.article), keep, used + bottom - top))
     return out
+
+
+def _alone(pages: PageMap, page, columns: dict):
+    """A box of its own (an article of kind box) alone in one column of its band, the
+    column beside it empty: the page looks half set."""
+    (column, items), = columns.items()
+    boxes = [i for i in items if i.kind == "box"]
+    if len(boxes) != 1 or pages.kinds.get(boxes[0].article) != "box" or any(
+            i.kind != "box" and i.role not in ("box", "box-title") for i in items):
+        return
+    box = boxes[0]
+    if box.w > 0.6 * (page.right - page.left):
+        return  # a box across the page (span: true) is its band's only "column"
+    yield Finding(
+        "fill", page.number, box.article,
+        f"empty column: the box {title_of(pages, box.article)} stands alone in column "
+        f"{column + 1}, the column beside it empty",
+        "the layout runs the box across both columns; else add to it or place it within "
+        "an article ('within:')", item=box.name, selector=box.selector,
+        data={"kind": "alone", "column": column}, weight=0.5)
+
+
+def _quote_places(pages: PageMap, page, article: str, paragraphs: list[int],
+                  continues: bool) -> list[tuple]:
+    """Where a pull quote from ``article`` could go so that it lands on ``page``: after a
+    paragraph (of ``paragraphs``, those with lines there) that ends there and is not the
+    article's last, away from the sentence it repeats; the best quote first, one place."""
+    quotes = pages.quotes.get(article) or []
+    last = max((i.para for _, i in pages.items(article) if i.kind == "line"), default=0)
+    ends = sorted(set(paragraphs))
+    if continues and ends:
+        ends = ends[:-1]  # its last paragraph there goes on over the page
+    ends = [p for p in ends if p < last]
+    if not ends or not quotes:
+        return []
+    middle = ends[len(ends) // 2]
+    for text, source, spare in quotes:
+        fits = [p for p in ends if not source or source not in (p, p + 1)]
+        if fits:
+            after = min(fits, key=lambda p: (abs(p - middle), p))
+            return [(article, after, text, bool(spare), title_of(pages, article), last)]
+    return []
+
+
+def _continues(pages: PageMap, page, article: str) -> bool:
+    return any(i.article == article for later in pages.pages if later.number > page.number
+               for i in later.items)
+
+
+def _page_quotes(pages: PageMap, page) -> list[tuple]:
+    """Pull quotes that could fill a short ``page`` (never a second one on a page): one
+    per article on it, the last one's first."""
+    if any(i.kind == "quote" for i in page.items):
+        return []
+    out = []
+    for article in dict.fromkeys(i.article for i in reversed(page.items) if i.article):
+        paragraphs = [i.para for i in page.items
+                      if i.article == article and i.kind == "line" and i.para]
+        out += _quote_places(pages, page, article, paragraphs,
+                             _continues(pages, page, article))
+    return out
+
+
+def _column_quotes(pages: PageMap, page, items) -> list[tuple]:
+    """A pull quote for a short column: after the last paragraph in it, if it ends there."""
+    if any(i.kind == "quote" for i in page.items) or not items:
+        return []
+    article = items[-1].article
+    mine = [i.para for i in items if i.article == article and i.kind == "line" and i.para]
+    if not mine:
+        return []
+    last, here = max(mine), {id(i) for i in items}
+    if any(i.para == last and i.kind == "line" and id(i) not in here
+           for _, i in pages.items(article)):
+        return []  # it goes on in the next column: a quote after it would land there
+    return _quote_places(pages, page, article, [last], False)

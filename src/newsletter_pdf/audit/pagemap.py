@@ -17,6 +17,7 @@ direction (the first column is on the right in a right-to-left article).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 # Classes of the built-in templates (a layout that renames them gets role "body").
@@ -50,6 +51,7 @@ class Item:
     after: int = -1          # photos: the paragraph of their article they follow (-1: unknown)
     grow: int = 0            # column photos: the tallest (mm) their original allows
     image_h: float = 0.0     # photos: the height of the picture itself (no caption)
+    para: int = 0            # lines: the paragraph of their article they belong to (1…)
 
     @property
     def bottom(self) -> float:
@@ -77,6 +79,9 @@ class PageMap:
     rtl: dict[str, bool] = field(default_factory=dict)   # article id -> right-to-left
     titles: dict[str, str] = field(default_factory=dict)  # article id -> its headline
     kinds: dict[str, str] = field(default_factory=dict)   # article id -> kind (letter…)
+    #: article id -> the words the layout may set as a pull quote to fill a short page,
+    #: best first: (text, the paragraph they come from (0: none), the editor's spare quote)
+    quotes: dict[str, list] = field(default_factory=dict)
 
     def items(self, article: str | None = None):
         for page in self.pages:
@@ -137,6 +142,7 @@ def page_map(document, root=None) -> PageMap:
             result.rtl.setdefault(ctx["article"], ctx["rtl"])
             kind = next((c[5:] for c in classes if c.startswith("kind-")), "")
             result.kinds.setdefault(ctx["article"], kind)
+            result.quotes.setdefault(ctx["article"], _fill_quotes(element))
             ctx["fragment"] = ctx["fragments"][0] = ctx["fragments"][0] + 1
             ctx["container"] = (ctx["fragment"], 0, -1)
             ctx["limit"] = (box.content_box_x(), box.content_box_x() + box.width)
@@ -228,6 +234,9 @@ def page_map(document, root=None) -> PageMap:
                     ink_left=min(a for a, _ in inks) if inks else line.position_x,
                     ink_right=max(b for _, b in inks) if inks else line.position_x,
                     limit=ctx.get("limit", (0.0, 0.0)))
+        para = element.get("data-para") if element is not None else None
+        if para and para.isdigit():
+            item.para = int(para)
         page.items.append(item)
         owner = ctx.get("owner")
         if owner is not None and owner is not item:
@@ -255,6 +264,16 @@ def _multicol(box) -> bool:
     if style is None or not hasattr(box, "children"):
         return False
     return style["column_count"] != "auto" or style["column_width"] != "auto"
+
+
+def _fill_quotes(element) -> list:
+    """The article's fill quotes (compose.py writes them as JSON; a layout's own template
+    may leave them out or get them wrong: then there are none)."""
+    try:
+        quotes = json.loads(element.get("data-fill-quotes") or "[]")
+        return [(str(text), int(source), bool(spare)) for text, source, spare in quotes]
+    except (ValueError, TypeError):
+        return []
 
 
 def _block_name(element, kind: str) -> str:
