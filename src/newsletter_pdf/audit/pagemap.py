@@ -267,10 +267,13 @@ def _multicol(box) -> bool:
 
 
 def _fill_quotes(element) -> list:
-    """The article's fill quotes (compose.py writes them as JSON; a layout's own template
-    may leave them out or get them wrong: then there are none)."""
+    """The article's fill quotes (compose.py writes them as JSON on its body, the
+    ``data-fill-quotes`` of a child; a layout's own template may leave them out or get them
+    wrong: then there are none)."""
+    found = next((c.get("data-fill-quotes") for c in element if c.get("data-fill-quotes")),
+                 None)
     try:
-        quotes = json.loads(element.get("data-fill-quotes") or "[]")
+        quotes = json.loads(found or "[]")
         return [(str(text), int(source), bool(spare)) for text, source, spare in quotes]
     except (ValueError, TypeError):
         return []
