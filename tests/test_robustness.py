@@ -98,9 +98,10 @@ def test_keyboard_interrupt_during_render(built, monkeypatch):
 def test_real_ctrl_c_while_rendering(built, monkeypatch):
     """SIGINT reaches the parent while the child renders: the child is stopped at once."""
     folder, out, outputs = built
+    build_process = os.getpid()  # the render child's parent is the engine host
 
     def slow(*args):  # runs in the render child: Ctrl-C once rendering has begun
-        os.kill(os.getppid(), signal.SIGINT)
+        os.kill(build_process, signal.SIGINT)
         time.sleep(60)
 
     monkeypatch.setattr(render_module, "_render", slow)
@@ -113,8 +114,10 @@ def test_real_ctrl_c_while_rendering(built, monkeypatch):
 
 def test_sigterm_while_rendering(built, monkeypatch):
     folder, out, outputs = built
+    build_process = os.getpid()
+
     def slow(*args):  # runs in the render child: SIGTERM once rendering has begun
-        os.kill(os.getppid(), signal.SIGTERM)
+        os.kill(build_process, signal.SIGTERM)
         time.sleep(60)
 
     monkeypatch.setattr(render_module, "_render", slow)

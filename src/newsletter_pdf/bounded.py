@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,33 +42,58 @@ SCRATCH_PREFIX = "newsletter-render-"
 SECRET = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL", re.I)
 
 
+@dataclass(frozen=True)
+class NamedCall:
+    """``module.name(*args)``, looked up by name where it runs: it pickles whatever the
+    function is, and a process forked from this one (the engine host) runs its own copy of
+    the module, as a child forked from here would."""
+
+    module: str
+    name: str
+    args: tuple = ()
+
+    def __call__(self):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)(*self.args)
+
+
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
 def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
                 memory_mb: int | None = None, hint: str = "",
-                error: type[NewsletterError] = NewsletterError) -> T:
+                error: type[NewsletterError] = NewsletterError, host=None) -> T:
     """``func()`` in a limited child; its result (pickled) or ``error`` with a message.
 
     ``what`` names the stage for messages ("the render", "the layout template"…); ``hint``
-    says what the user can do when it is too slow or too big.
+    says what the user can do when it is too slow or too big. ``host``: an
+    :class:`~.enginehost.EngineHost` to fork the child from (``func`` must then pickle:
+    a :class:`NamedCall`), instead of this process.
     """
     if not can_fork():  # pragma: no cover - Windows
         return func()
     sweep_scratch()
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
     scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
-    process = ctx.Process(target=_child_main, args=(sender, func, memory_mb, scratch),
-                          name="newsletter-bounded", daemon=True)
+    if host is not None:
+        sender = None
+        process = host.process(func, memory_mb, scratch)
+    else:
+        ctx = multiprocessing.get_context("fork")
+        receiver, sender = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_child_main, args=(sender, func, memory_mb, scratch),
+                              name="newsletter-bounded", daemon=True)
     hint = f"; {hint}" if hint else ""
     too_slow = error(f"{what} took longer than {time_limit:g} s and was stopped{hint}"
                      if time_limit else f"{what} was stopped")
     with sigterm_interrupts():
         try:
             process.start()
-            sender.close()
+            if sender is None:
+                receiver = process.receiver
+            else:
+                sender.close()
             started = time.monotonic()
             if not receiver.poll(time_limit):
                 raise too_slow
@@ -83,7 +109,10 @@ def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
             if process.is_alive():
                 process.kill()
             process.join()
-            receiver.close()
+            if sender is None and process.receiver is not None:
+                process.receiver.close()
+            elif sender is not None:
+                receiver.close()
             shutil.rmtree(scratch, ignore_errors=True)
     if status == "ok":
         return payload

@@ -18,12 +18,14 @@ from .atomic import write_atomically
 from .compose import check_fonts, compose_bounded
 from .editions import (
     EDITIONS,
+    PDF_EDITIONS,
     REGISTRY,
     get_edition,
     page_multiple,
     page_reference,
     prepare_edition,
 )
+from .enginehost import EngineHost
 from .errors import Problem, Problems, UsageError, strict_errors
 from .i18n import load_words
 from .images import inspect_images
@@ -129,15 +131,23 @@ def build_issue(target: Path, out_dir: Path | None = None,
 
     started = time.perf_counter()
     _reporter[0] = reporter or silent()
+    # Render children are forked from a host that imports the engine now, on the other
+    # core, while this process checks (see enginehost.py). Forked before any thread starts.
+    _host[0] = EngineHost.start() if any(n in PDF_EDITIONS for n in editions) else None
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
+        if _host[0] is not None:
+            _host[0].close()
+            _host[0] = None
 
 
 #: The reporter of the build in progress (one build at a time per process).
 _reporter: list[Reporter] = [silent()]
+#: The engine host of the build in progress (None: renders fork from this process).
+_host: list[EngineHost | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
@@ -148,11 +158,14 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     # module is imported here, before any thread starts.
     from PIL import Image, ImageCms  # noqa: F401
     Image.init()
-    # Import and patch the engine once, here: every render child forked from this process
-    # inherits it instead of importing WeasyPrint again. The import (about 0.7 s) runs
-    # beside the check, and is over before anything is forked (see above).
-    from . import weasyprint_patch
-    engine = _background(weasyprint_patch.apply)
+    if _host[0] is not None:
+        engine = _host[0].engine_note  # asked once the renders are done
+    else:
+        # Import and patch the engine once, here: every render child forked from this
+        # process inherits it instead of importing WeasyPrint again. The import (about
+        # 0.7 s) runs beside the check, and is over before anything is forked (see above).
+        from . import weasyprint_patch
+        engine = _background(weasyprint_patch.apply)
     unknown = set(editions) - set(REGISTRY)
     if unknown:
         raise UsageError(f"unknown edition {', '.join(sorted(unknown))}; use "
@@ -165,7 +178,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     with reporter.stage("check"):
         checked = check_issue(target, strict=strict, allow_html=allow_html,
                               out_dir=out_dir or _default_out(target))
-    engine_note = engine()
+    engine_note = engine() if _host[0] is None else None
     checked.time_limit = time_limit
     manifest = checked.manifest
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
@@ -267,6 +280,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         from .errors import ValidationError
         raise ValidationError(strict_errors(warnings),
                               written=[b.path for b in outputs.values()])
+    if _host[0] is not None and pdf_names:
+        engine_note = engine()
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes,
                        log)
@@ -289,18 +304,23 @@ def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool
     reporter = _reporter[0]
     outputs: dict[str, Built] = {}
     staged: list[tuple[Built, Path]] = []
+
+    def stage(built: Built, data: bytes) -> Built:
+        final = built.path
+        built.path = final.with_name(f"{final.stem}.new{final.suffix}")
+        with reporter.stage("write"):
+            try:
+                write_atomically(built.path, data)
+            except OSError as exc:  # named as the file the editor asked for
+                raise OSError(exc.errno, exc.strerror, str(final)) from exc
+        staged.append((built, final))
+        if preflight:  # each in its own child: the editions are judged side by side
+            _judge(REGISTRY[built.edition], built, built.path, manifest)
+        return built
+
     try:
-        for built, data in pending:
-            final = built.path
-            built.path = final.with_name(f"{final.stem}.new{final.suffix}")
-            with reporter.stage("write"):
-                try:
-                    write_atomically(built.path, data)
-                except OSError as exc:  # named as the file the editor asked for
-                    raise OSError(exc.errno, exc.strerror, str(final)) from exc
-            staged.append((built, final))
-            if preflight:
-                _judge(REGISTRY[built.edition], built, built.path, manifest)
+        for built in _in_parallel([functools.partial(stage, built, data)
+                                   for built, data in pending]):
             outputs[built.edition] = built
         found = warnings + [f for built in outputs.values() for f in built.findings]
         if strict and strict_errors(found):
@@ -345,6 +365,8 @@ def _in_parallel(calls: list) -> list:
     except BaseException:
         for child in multiprocessing.active_children():
             child.kill()
+        if _host[0] is not None:
+            _host[0].kill_children()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -520,7 +542,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     with reporter.stage(f"lay out and write ({name})"):
         rendered = render_pdf(html, manifest.folder, roots, problems,
                               allow_remote=allow_remote, pdf_options=edition.pdf_options,
-                              time_limit=checked.time_limit)
+                              time_limit=checked.time_limit, host=_host[0])
     reporter.note(f"{name} edition: {rendered.pages} pages laid out")
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audit.pagemap import page_map
-from .bounded import run_bounded
+from .bounded import NamedCall, run_bounded
 from .errors import Problems, RenderError
 from .textcheck import laid_out_text
 
@@ -62,20 +62,22 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
                allow_remote: bool = False, pdf_options: dict | None = None,
                time_limit: float | None = DEFAULT_TIME_LIMIT,
                memory_limit_mb: int | None = None,
-               isolate: bool | None = None) -> Rendered:
+               isolate: bool | None = None, host=None) -> Rendered:
     """Lay out and write the PDF in memory; refused resources become problems.
 
     ``time_limit`` (seconds, ``None`` or 0 for none) stops a runaway render with a
     :class:`RenderError`. ``memory_limit_mb`` caps the render's address space (isolated
     renders only). ``isolate`` forces (True) or forbids (False) the child process;
-    by default it is used wherever ``fork`` is available.
+    by default it is used wherever ``fork`` is available. ``host``: an
+    :class:`~.enginehost.EngineHost` that forks the child (a warm engine) instead of this
+    process.
     """
     args = (html, base_dir, roots, allow_remote, pdf_options)
     limit = time_limit if time_limit and time_limit > 0 else None
     if isolate is None:
         isolate = "fork" in multiprocessing.get_all_start_methods()
     if isolate:
-        rendered = _render_in_child(args, limit, memory_limit_mb)
+        rendered = _render_in_child(args, limit, memory_limit_mb, host)
     else:
         rendered = _render_in_process(args, limit)
     for url, reason in rendered.refused:
@@ -136,10 +138,12 @@ def _too_slow(limit: float) -> RenderError:
 
 # -- in a child process -------------------------------------------------------------------
 
-def _render_in_child(args, limit: float | None, memory_limit_mb: int | None) -> Rendered:
+def _render_in_child(args, limit: float | None, memory_limit_mb: int | None,
+                     host=None) -> Rendered:
     try:
-        return run_bounded(lambda: _render(*args), what="the render", time_limit=limit,
-                           memory_mb=memory_limit_mb, error=RenderError,
+        return run_bounded(NamedCall(__name__, "_render", args), what="the render",
+                           time_limit=limit, memory_mb=memory_limit_mb, error=RenderError,
+                           host=host,
                            hint="make photos smaller (under about 25 megapixels each) or "
                                 "split very long articles")
     except RenderError as exc:
