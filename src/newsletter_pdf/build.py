@@ -139,6 +139,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
+        _prepared.clear()
         if _host[0] is not None:
             _host[0].close()
             _host[0] = None
@@ -148,6 +149,8 @@ def build_issue(target: Path, out_dir: Path | None = None,
 _reporter: list[Reporter] = [silent()]
 #: The engine host of the build in progress (None: renders fork from this process).
 _host: list[EngineHost | None] = [None]
+#: The editions prepared in the build in progress, by (name, padding pages).
+_prepared: dict[tuple, tuple] = {}
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
@@ -526,9 +529,19 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
     return outcome.rendered, outcome.css, outcome
 
 
-def _prepare(name: str, *args, **kwargs):
-    with _reporter[0].stage(f"prepare photos ({name})"):
-        return prepare_edition(name, *args, **kwargs)
+def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages: int = 0):
+    """The edition's photos and settings, prepared once per build: every render of the
+    fit and repair search, and the fingerprint, get a copy (never mutate the shared one),
+    and the problems the preparation found, each time."""
+    key = (name, padding_pages)
+    made = _prepared.get(key)
+    if made is None:
+        found = Problems()
+        with _reporter[0].stage(f"prepare photos ({name})"):
+            edition = prepare_edition(name, manifest, layout, out, found, padding_pages)
+        made = _prepared[key] = (edition, found.items)
+    problems.items.extend(made[1])
+    return copy.copy(made[0])
 
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
