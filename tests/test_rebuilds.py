@@ -121,3 +121,32 @@ def test_the_repairs_render_the_next_move_beside_the_one_they_try():
     [pair] = batches
     assert [placements.read(css).get(("art-a", "p.jpg")) for css in pair] == [2, 3]
     assert beside.renders == alone.renders
+
+
+def test_a_first_build_renders_the_tightest_level_beside_the_designed_one():
+    """Over the budget, the search asks the tightest level next: it was rendered beside
+    the designed one, and the outcome is the one found one render at a time."""
+    from types import SimpleNamespace
+
+    from newsletter_pdf.audit.pagemap import PageMap
+    from newsletter_pdf.repair import fit_and_repair
+
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 0, "ladder": {"start": 0, "levels": [{}, {"--line": "12pt"}]}})
+
+    def render(css):
+        return SimpleNamespace(pages=4 if "--line: 12pt" in css else 5, layout=PageMap([]),
+                               problems=None)
+
+    batches = []
+
+    def render_many(sheets):
+        batches.append(sheets)
+        return [render(css) for css in sheets]
+
+    alone = fit_and_repair(layout, render, multiple=4)
+    beside = fit_and_repair(layout, render, multiple=4, render_many=render_many)
+    assert (beside.css, beside.log, beside.budget) == (alone.css, alone.log, alone.budget)
+    assert beside.rendered.pages == 4 and "--line: 12pt" in beside.css
+    assert len(batches) == 1 and "--line: 12pt" in batches[0][1]
+    assert beside.renders == alone.renders == 2

@@ -144,6 +144,11 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                            guess.budget)
 
     level = start
+    if render_many is not None and len(levels) > 1:
+        # Which way the budget lies is not known yet, and the way it most often lies (over
+        # it, or halfway to the multiple below) asks the tightest level next: render that
+        # beside the designed one (the other core would otherwise wait for it).
+        attempt_all([at(level), at(len(levels) - 1)])
     rendered, findings = attempt(at(level))
     budget = budget_for(getattr(rendered, "wrapped", rendered).pages, wanted, multiple)
     if not wanted and budget > rendered.pages and budget - rendered.pages >= multiple / 2 \

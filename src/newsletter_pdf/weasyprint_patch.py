@@ -348,7 +348,3 @@ def _remembering(split_first_line):
 
     split.__wrapped__ = split_first_line
     return split
-
-
-def applied() -> bool:
-    return _state.get("result") == ""
