@@ -33,6 +33,13 @@ def test_sentences_are_never_cut_at_an_abbreviation_or_an_initial():
                                "They planted 40 trees!", "Was it worth it? e.g. yes."]
 
 
+def test_a_caseless_script_is_never_cut_after_an_acronym():
+    text = ("وتجمع كل دورة من دورات S.A.I.T. بين يومين من التدريس المكثف في القاعة. "
+            "ويمنح التدريب المشاركين فهماً أفضل.")
+    assert sentences(text) == ["وتجمع كل دورة من دورات S.A.I.T. بين يومين من التدريس "
+                               "المكثف في القاعة.", "ويمنح التدريب المشاركين فهماً أفضل."]
+
+
 @pytest.mark.parametrize("sentence, lifted", [
     ("Half an hour a week keeps a young tree alive through a dry July.",
      "Half an hour a week keeps a young tree alive through a dry July."),
@@ -118,7 +125,7 @@ def test_a_short_column_gets_a_pull_quote_away_from_its_sentence_and_the_log_say
     assert outcome.findings == []
     # the second paragraph's sentence would sit right after it: the third's is chosen
     assert placements.read_quotes(outcome.css) == {
-        "art-a": (1, "column", "Words from the third paragraph, set large here.")}
+        "art-a": [(1, "column", "Words from the third paragraph, set large here.")]}
     assert outcome.log == [
         "pass 1: page 2: under-filled column: column 1 holds 11% of what the column beside "
         "it holds → set a pull quote from “The a story” after paragraph 1: “Words from the "
@@ -129,7 +136,7 @@ def test_a_short_column_gets_a_pull_quote_away_from_its_sentence_and_the_log_say
 def test_quote_lines_round_trip_and_no_text_can_end_the_comment():
     line = placements.quote_css("art-x */ y", 3, "span", "Say */ {color: red}", "“T”", True)
     assert "*/" not in line[:-2]
-    assert placements.read_quotes(line) == {"art-x */ y": (3, "span", "Say */ {color: red}")}
+    assert placements.read_quotes(line) == {"art-x */ y": [(3, "span", "Say */ {color: red}")]}
     assert placements.describe(line) == ("set a pull quote from “T” across both columns after "
                                          "paragraph 3: “Say */ {color: red}”, its spare pull "
                                          "quote")
@@ -178,3 +185,22 @@ def test_a_fill_quote_is_laid_out_after_its_paragraph_and_only_while_the_text_ha
     stale = laid_out(placements.quote_css("art-news", 3, "column", "Gone from the text now "
                                           "but once there.", "“Small News”"))
     assert not any(i.kind == "quote" for page in stale.layout.pages for i in page.items)
+
+
+def test_never_two_fill_quotes_on_one_page_in_one_pass():
+    from newsletter_pdf.audit import Finding
+    from newsletter_pdf.repair import _Plan
+
+    def short(article, kind, page=3):
+        return Finding("fill", page, article, "short", data={
+            "kind": kind, "quotes": [(article, 1, f"Words of {article}.", False, "T", 6)]})
+    plan = _Plan({"fill": {"column": [{"quote": "column"}],
+                           "default": [{"quote": "column"}]}}, 8)
+    findings = [short("art-a", "column"), short("art-b", "page"), short("art-c", "page", 4)]
+    planned = plan.next(findings, SimpleNamespace(pages=8), [])
+    assert [(f.article, placements.read_quotes(rule)) for f, rule in planned] == [
+        ("art-a", {"art-a": [(1, "column", "Words of art-a.")]}),
+        ("art-c", {"art-c": [(1, "column", "Words of art-c.")]})]
+    # art-b's turn comes in the next pass
+    again = plan.next(findings, SimpleNamespace(pages=8), [])
+    assert [f.article for f, _ in again] == ["art-b"]

@@ -280,10 +280,10 @@ def _fill_quotes(article: Article) -> str:
 
 
 def _flow(article: Article, photo_view, article_view, inline,
-          moved: dict | None = None, fill: tuple | None = None) -> list[FlowItem]:
+          moved: dict | None = None, fill: list | None = None) -> list[FlowItem]:
     """Interleave text blocks with photos, pull quotes and boxes (``moved``: photos placed
-    elsewhere by the repair stage, (article id, file name) -> paragraph; ``fill``: a pull
-    quote it set to fill a short page, (paragraph, column|span, text))."""
+    elsewhere by the repair stage, (article id, file name) -> paragraph; ``fill``: pull
+    quotes it set to fill short pages, [(paragraph, column|span, text)…])."""
     slots = paragraph_slots(article)
     n = len(slots)
     inserts: dict[int, list[FlowItem]] = {}
@@ -305,13 +305,14 @@ def _flow(article: Article, photo_view, article_view, inline,
     def after(photo) -> int | None:
         return (moved or {}).get((f"art-{article.id}", Path(photo.file).name), photo.after)
 
-    if fill is not None:  # first in its slot: it fills the column before a photo there
-        chosen = next((c for c in fillquote.candidates(article) if c.text == fill[2]), None)
+    offered = {c.text: c for c in fillquote.candidates(article)} if fill else {}
+    for para, style, text in fill or ():  # first in its slot: it fills the column before
+        chosen = offered.pop(text, None)   # a photo there
         if chosen is not None:  # (an edited article: the sentence may be gone)
-            place(fill[0], fill[0], FlowItem("quote", quote={
+            place(para, para, FlowItem("quote", quote={
                 "text": inline(chosen.text) if chosen.spare else escape(chosen.text),
                 "attribution": inline(chosen.attribution), "fill": True},
-                span=fill[1] == "span"))
+                span=style == "span"))
     column = [p for p in article.photos if p.placement == "column"]
     for k, photo in enumerate(column):
         default = round((k + 1) * n / (len(column) + 1)) or 1

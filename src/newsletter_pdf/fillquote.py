@@ -90,8 +90,9 @@ def candidates(article) -> list[Candidate]:
 
 
 def sentences(text: str) -> list[str]:
-    """``text`` cut into sentences at ``.``, ``!`` or ``?`` followed by a space and a capital
-    (or opening quote), never after an abbreviation or an initial."""
+    """``text`` cut into sentences at ``.``, ``!`` or ``?`` followed by a space and anything
+    but a small letter, never after an abbreviation, an initial or an acronym (S.A.I.T.):
+    a caseless script cannot tell a sentence from its tail, so these never cut."""
     out, start = [], 0
     for match in _END.finditer(text):
         end = match.end()
@@ -99,7 +100,8 @@ def sentences(text: str) -> list[str]:
         word = re.search(r"(\S+)$", text[start:match.start()])
         before = (word.group(1) if word else "").lower().rstrip(".")
         if match.group(0).startswith(".") and (
-                before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha())):
+                before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha())
+                or "." in before.lstrip("(")):  # an acronym, S.A.I.T.: may go on after
             continue
         if rest and rest[0].islower():
             continue  # "e.g. this": not the end of a sentence

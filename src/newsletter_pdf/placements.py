@@ -66,10 +66,14 @@ def quote_css(article: str, after: int, style: str, text: str, title: str,
             f"from {quote(title, safe='')} */")
 
 
-def read_quotes(css: str) -> dict[str, tuple[int, str, str]]:
-    """Every fill quote in ``css``: article element id -> (paragraph, style, text); the
-    last line for an article wins."""
-    return {unquote(m[1]): (int(m[2]), m[3], unquote(m[5])) for m in _QUOTE.finditer(css or "")}
+def read_quotes(css: str) -> dict[str, list[tuple[int, str, str]]]:
+    """Every fill quote in ``css``: article element id -> [(paragraph, style, text)…] in
+    order (a later line setting the same words moves them)."""
+    out: dict[str, dict[str, tuple[int, str, str]]] = {}
+    for m in _QUOTE.finditer(css or ""):
+        text = unquote(m[5])
+        out.setdefault(unquote(m[1]), {})[text] = (int(m[2]), m[3], text)
+    return {article: list(quotes.values()) for article, quotes in out.items()}
 
 
 def describe(line: str) -> str | None:

@@ -230,7 +230,7 @@ class _Plan:
     def next(self, findings, rendered, fixes: list[str]) -> list[tuple] | None:
         """The (finding, rule) pairs to try now, or None when nothing is left to try."""
         if not self.queue:
-            planned = []
+            planned, quoted = [], set()  # pages given a pull quote in this pass: one each
             for finding in findings:
                 if finding.rule == "fill" and rendered.pages > self.budget:
                     continue  # over the budget: growing anything makes it worse
@@ -239,6 +239,10 @@ class _Plan:
                 while step < len(options) and placements.describe(options[step]) \
                         and options[step] in fixes + self.done:
                     step += 1  # a photo move from its new place can land where one was
+                if step < len(options) and placements.read_quotes(options[step]):
+                    if finding.page in quoted:
+                        continue  # the next pass, if this page still needs it
+                    quoted.add(finding.page)
                 if step < len(options):
                     self.tried[finding.key] = step + 1
                     planned.append((finding, options[step]))
