@@ -239,3 +239,22 @@ def test_a_css_move_is_reported_in_the_words_the_layout_gives_it():
     assert gap in outcome.css.splitlines() and seen[-1].endswith(gap)
     assert outcome.log == ["pass 1: page 3: under-filled page: 79% of it is empty → put more "
                            "space between articles"]
+
+
+def test_a_single_move_written_as_a_mapping_is_one_move_not_its_keys():
+    """`subhead: {css: …, say: …}` is one move; `separated: {photo: [...], default: {…}}`
+    is a table by kind (its kind "photo" shares a move's name)."""
+    from newsletter_pdf.audit import Finding
+    from newsletter_pdf.repair import _move_words, _options
+
+    moves = {"stranded": {"subhead": {"css": "{selector} { break-before: column; }",
+                                      "say": "moved the subhead"}},
+             "separated": {"photo": [{"photo": -1}],
+                           "default": {"css": "{selector} { break-before: avoid; }",
+                                       "say": "kept it with the text before it"}}}
+    sub = Finding("stranded", 2, "art-a", "stranded", selector="#s", data={"role": "subhead"})
+    quote = Finding("separated", 2, "art-a", "apart", selector="#q", data={"kind": "quote"})
+    assert [(o, _move_words(o)) for o in _options(moves, sub)] == [
+        ("#s { break-before: column; }", "moved the subhead")]
+    assert [(o, _move_words(o)) for o in _options(moves, quote)] == [
+        ("#q { break-before: avoid; }", "kept it with the text before it")]

@@ -323,13 +323,13 @@ def _search(levels, start, budget, pages_at_start, pages) -> int:
 def _options(moves: dict, finding: Finding) -> list[str]:
     """The CSS rules the layout declares for this finding, with placeholders filled in."""
     entry = moves.get(finding.rule)
-    if isinstance(entry, dict):  # by kind: stranded.subhead, separated.photo …
+    if isinstance(entry, dict) and not _is_move(entry):  # by kind: stranded.subhead …
         kind = finding.data.get("role") or finding.data.get("kind") or "default"
         if finding.data.get("spanning") and "spanning" in entry:
             kind = "spanning"
         entry = entry.get(kind, entry.get("default"))
-    if isinstance(entry, str):
-        entry = [entry]
+    if isinstance(entry, str) or isinstance(entry, dict) and _is_move(entry):
+        entry = [entry]  # one move, not a list of them
     previous = finding.data.get("previous")
     neighbours = finding.data.get("page_articles") or []
     values = {"{article}": f"#{_css_ident(finding.article)}" if finding.article else "",
@@ -361,6 +361,13 @@ def _options(moves: dict, finding: Finding) -> list[str]:
             template = template.replace(name, value)
         out.append(_Move(template, str(say)) if say else template)
     return out
+
+
+def _is_move(entry: dict) -> bool:
+    """A single move written as a mapping ({css: …, say: …}, {photo: 1} …), not a table of
+    moves by kind (whose kinds may share a move's name: ``separated.photo`` is a list)."""
+    return any(not isinstance(entry.get(key), (list, dict, type(None)))
+               for key in ("css", "photo", "grow", "new_page", "quote"))  # (kinds: lists)
 
 
 class _Move(str):
