@@ -41,6 +41,21 @@ def test_the_memo_is_honoured_for_one_edition(make_issue, tmp_path, monkeypatch)
     assert again.outputs["email"].path.read_bytes() == first.outputs["email"].path.read_bytes()
 
 
+def test_a_rebuild_of_the_same_content_renders_each_edition_once(make_issue, tmp_path,
+                                                                 monkeypatch):
+    """The print render on the last build's fit starts before the fingerprint is known;
+    the memo then says the fit is that one, and the render is kept."""
+    folder = make_issue()
+    out = tmp_path / "out"
+    first = build_issue(folder, out_dir=out, preflight=False)
+    renders = counting_renders(monkeypatch)
+    again = build_issue(folder, out_dir=out, preflight=False)
+    assert sorted(renders) == ["email", "print"]
+    for edition in ("email", "print"):
+        assert again.outputs[edition].path.read_bytes() == \
+            first.outputs[edition].path.read_bytes()
+
+
 def test_a_rebuild_after_an_edit_keeps_the_last_fit(make_issue, tmp_path, monkeypatch):
     folder = make_issue()
     warm = tmp_path / "warm"

@@ -200,13 +200,25 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         # prepared on the other core while the reference is prepared, fingerprinted, rendered.
         print_prep = _background(lambda: _prepare(padder.name, manifest, checked.layout, out,
                                                   problems)) if padder else None
+        guess = None if fresh else layoutmemo.latest(out, manifest)
+        early = None
+        if guess and print_prep is not None and reference.name in pdf_names:
+            # Most builds are of the last build's layout, or of an edit that keeps it: the
+            # print render on that fit starts now, beside the fingerprint and the
+            # reference's render, and is kept only if the reference keeps that fit.
+            early = _background(functools.partial(_print_on_guess, manifest, checked, out,
+                                                  allow_remote, guess, print_prep, padder))
         memo_key = layoutmemo.fingerprint(manifest, checked, out, problems, _prepare)
         memo = None if fresh else layoutmemo.read(out).get(memo_key)
         if memo:
             # Seen this content before: the copyfit level and page count are known, so the
             # editions are independent — render them side by side (one core each).
+            printed = early if early is not None and (memo["fit"], memo["pages"]) == \
+                (guess["fit"], guess["pages"]) else None
             results = _render_parallel(manifest, checked, out, pdf_names, problems, allow_remote,
-                                       memo["fit"], memo["pages"], padder, print_prep)
+                                       memo["fit"], memo["pages"], padder, print_prep, printed)
+            if printed is not None:
+                early = None  # used
             if any(rendered.pages - padding != memo["pages"]
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
@@ -215,16 +227,20 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         log: list[str] = list(memo.get("log", [])) if memo and results else []
         fit = memo["fit"] if memo and results else ""
         outcome = None
-        guess = None if fresh or results else layoutmemo.latest(out, manifest)
-        if guess and print_prep is not None and reference.name in pdf_names:
+        if results:
+            guess = None
+        if early is not None and not results:
             # An edit since the last build: the page count and fit usually stay as they
-            # were, so render both editions on that guess side by side, and keep the print
-            # render only if the email edition's fit and repair keeps the guess.
+            # were, so the print render on that guess goes on beside the email edition's,
+            # and is kept only if the email edition's fit and repair keeps the guess.
             results, fit, outcome = _render_on_guess(manifest, checked, out, problems,
-                                                     allow_remote, guess, print_prep,
-                                                     reference, padder)
+                                                     allow_remote, guess, early, reference,
+                                                     padder)
+            early = None
             log = outcome.log
             layoutmemo.remember(out, memo_key, fit, outcome, manifest)
+        if early is not None:
+            early()  # not needed after all (the memo held another fit): let it finish
         if reference.name not in results:
             t0 = time.perf_counter()
             rendered, fit, outcome = _fitted(manifest, checked, out, reference.name,
@@ -378,9 +394,10 @@ def _in_parallel(calls: list) -> list:
 
 
 def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, pages,
-                     padder=None, print_prep=None):
+                     padder=None, print_prep=None, printed=None):
     """Render the editions at once: each render runs in its own child process, so two
-    threads that only start a child and wait for its result use both cores."""
+    threads that only start a child and wait for its result use both cores. ``printed``:
+    the padding edition's render at this fit, already under way (see _print_on_guess)."""
     prepared = {}
     paddings = {name: get_edition(name).padding(pages, manifest)
                 if get_edition(name).needs_page_count else 0 for name in editions}
@@ -394,6 +411,10 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
         prepared[name] = edition
 
     def job(name):
+        if printed is not None and name == padder.name:
+            rendered, seconds, found = printed()
+            problems.extend(found)
+            return rendered, paddings[name], seconds
         t0 = time.perf_counter()
         rendered = _render(manifest, checked, out, name, problems, allow_remote,
                            prepared[name])
@@ -404,39 +425,37 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
     return dict(zip(names, results))
 
 
-def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, print_prep,
+def _print_on_guess(manifest, checked, out, allow_remote, guess, print_prep, padder):
+    """The padding edition rendered on the last build's fit and page count (``guess``, a
+    memo entry). Returns (rendered, seconds, its problems): kept only if the reference
+    edition keeps that fit."""
+    t0 = time.perf_counter()
+    found = Problems()
+    edition = copy.copy(print_prep())  # shared: never mutate it
+    edition.padding_pages = padder.padding(guess["pages"], manifest)
+    edition.extra_css += "\n" + guess["fit"]
+    rendered = _render(manifest, checked, out, padder.name, found, allow_remote, edition)
+    return rendered, time.perf_counter() - t0, found
+
+
+def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, printing,
                      reference, padder):
-    """The reference edition and the padding edition rendered side by side on the last
-    build's CSS and page count (``guess``, a memo entry): the print render is kept only if
-    fit and repair keeps that guess (else it searches afresh). Returns (results, css,
-    outcome)."""
+    """The reference edition rendered on the last build's CSS and page count (``guess``, a
+    memo entry) while the padding edition's render on it goes on (``printing``: waits for
+    it): that one is kept only if fit and repair keeps the guess (else it searches
+    afresh). Returns (results, css, outcome)."""
     start = guess["fit"]
     padding = padder.padding(guess["pages"], manifest)
-    spare = Problems()
-
-    def email_job():
-        t0 = time.perf_counter()
-        found = Problems()
-        edition = _prepare(reference.name, manifest, checked.layout, out, found)
-        edition.extra_css += "\n" + start
-        rendered = _render(manifest, checked, out, reference.name, found, allow_remote,
-                           edition)
-        rendered.problems = found
-        return rendered, time.perf_counter() - t0
-
-    def print_job():
-        t0 = time.perf_counter()
-        edition = copy.copy(print_prep())  # shared: never mutate it
-        edition.padding_pages = padding
-        edition.extra_css += "\n" + guess["fit"]
-        rendered = _render(manifest, checked, out, padder.name, spare, allow_remote, edition)
-        return rendered, time.perf_counter() - t0
-
-    (email, email_s), (printed, print_s) = _in_parallel([email_job, print_job])
     t0 = time.perf_counter()
+    found = Problems()
+    edition = _prepare(reference.name, manifest, checked.layout, out, found)
+    edition.extra_css += "\n" + start
+    email = _render(manifest, checked, out, reference.name, found, allow_remote, edition)
+    email.problems = found
     email, css, outcome = _fitted(manifest, checked, out, reference.name, problems,
                                   allow_remote, first=(start, email), guess=guess)
-    email_s += time.perf_counter() - t0
+    email_s = time.perf_counter() - t0
+    printed, print_s, spare = printing()
     if css != guess["fit"] or email.pages != guess["pages"]:
         return {reference.name: (email, 0, email_s)}, css, outcome
     problems.extend(spare)
