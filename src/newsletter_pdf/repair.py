@@ -217,13 +217,14 @@ class _Plan:
 
     def __init__(self, moves: dict, budget: int):
         self.moves, self.budget = moves, budget
-        self.tried: dict[tuple, int] = {}
+        self.tried: dict[tuple, set[str]] = {}  # finding -> its moves tried
         self.done: list[str] = []  # photo moves tried and undone
         self.queue: list[list[tuple]] = []
 
     def copy(self) -> _Plan:
         other = copy.copy(self)
-        other.tried, other.done = dict(self.tried), list(self.done)
+        other.tried = {key: set(moves) for key, moves in self.tried.items()}
+        other.done = list(self.done)
         other.queue = [list(planned) for planned in self.queue]
         return other
 
@@ -234,18 +235,20 @@ class _Plan:
             for finding in findings:
                 if finding.rule == "fill" and rendered.pages > self.budget:
                     continue  # over the budget: growing anything makes it worse
-                options = _options(self.moves, finding)
-                step = self.tried.get(finding.key, 0)
-                while step < len(options) and placements.describe(options[step]) \
-                        and options[step] in fixes + self.done:
-                    step += 1  # a photo move from its new place can land where one was
-                if step < len(options) and placements.read_quotes(options[step]):
+                # the first of its moves not tried yet (by what it does, not by its place
+                # in the list: the list changes as the pages do — an article to start on a
+                # new page, a paragraph for a photo or quote)
+                seen = self.tried.setdefault(finding.key, set())
+                choice = next((o for o in _options(self.moves, finding) if o not in seen
+                               and o not in fixes  # (applied already for another finding)
+                               and not (placements.describe(o) and o in self.done)), None)
+                if choice is not None and placements.read_quotes(choice):
                     if finding.page in quoted:
                         continue  # the next pass, if this page still needs it
                     quoted.add(finding.page)
-                if step < len(options):
-                    self.tried[finding.key] = step + 1
-                    planned.append((finding, options[step]))
+                if choice is not None:
+                    seen.add(choice)
+                    planned.append((finding, choice))
             if not planned:
                 return None
             self.queue = [planned]

@@ -28,7 +28,8 @@ def fill(pages: PageMap, settings: dict):
                     (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
                     if earlier.number <= page.number for i in earlier.items
                     if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
-                    "quotes": _page_quotes(pages, page)},
+                    "quotes": _page_quotes(pages, page),
+                    "page_articles": sorted({i.article for i in page.items if i.article})},
                 weight=(least - used) / least)
             continue
         bands = defaultdict(lambda: defaultdict(list))
