@@ -165,3 +165,29 @@ def test_a_first_build_renders_the_tightest_level_beside_the_designed_one():
     assert beside.rendered.pages == 4 and "--line: 12pt" in beside.css
     assert len(batches) == 1 and "--line: 12pt" in batches[0][1]
     assert beside.renders == alone.renders == 2
+
+
+def test_a_first_build_lays_out_its_search_and_writes_only_the_chosen_fit(
+        make_issue, tmp_path, monkeypatch):
+    """The renders of the fit search are laid out only (no PDF written); the chosen fit is
+    written beside the print edition's render, and gives the same file as a build that
+    writes every render it tries (one edition alone)."""
+    folder = make_issue()
+    calls: list[tuple[str, bool]] = []
+    original = build_module._render
+
+    def render(manifest, checked, out, name, *args, write=True, **kwargs):
+        calls.append((name, write))
+        return original(manifest, checked, out, name, *args, write=write, **kwargs)
+
+    monkeypatch.setattr(build_module, "_render", render)
+    both = build_issue(folder, out_dir=tmp_path / "both", preflight=False)
+    searched = [call for call in calls if not call[1]]
+    assert len(searched) >= 2 and {name for name, _ in searched} == {"email"}
+    assert sorted(call for call in calls if call[1]) == [("email", True), ("print", True)]
+    calls.clear()
+    alone = build_issue(folder, out_dir=tmp_path / "alone", editions=("email",),
+                        preflight=False)
+    assert all(write for _, write in calls) and len(calls) >= 2
+    assert alone.outputs["email"].path.read_bytes() == \
+        both.outputs["email"].path.read_bytes()

@@ -243,22 +243,28 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             early()  # not needed after all (the memo held another fit): let it finish
         if reference.name not in results:
             t0 = time.perf_counter()
+            # With the padding edition to render once the fit is known, the search only
+            # lays out, and the reference edition's PDF is written beside that render
+            # (the other core would wait); with no PDF of it wanted, it is never written.
+            write = print_prep is None and reference.name in pdf_names
             rendered, fit, outcome = _fitted(manifest, checked, out, reference.name,
-                                             problems, allow_remote, guess=guess)
+                                             allow_remote, guess=guess, write=write)
+            if rendered.pdf or reference.name not in pdf_names:
+                problems.extend(rendered.problems)
             log = outcome.log
             results[reference.name] = (rendered, 0, time.perf_counter() - t0)
             layoutmemo.remember(out, memo_key, fit, outcome, manifest)
         budget = outcome.budget if outcome is not None else (memo or {}).get("budget")
-        if print_prep is not None and padder.name not in results:
-            page_count = results[reference.name][0].pages
-            t0 = time.perf_counter()
-            padding = padder.padding(page_count, manifest)
-            edition = copy.copy(print_prep())  # shared: never mutate it
-            edition.padding_pages = padding
-            edition.extra_css += "\n" + fit
-            rendered = _render(manifest, checked, out, padder.name, problems, allow_remote,
-                               edition)
-            results[padder.name] = (rendered, padding, time.perf_counter() - t0)
+        final = [name for name in pdf_names
+                 if name not in results or not results[name][0].pdf]
+        if final:  # the padding edition, and the reference if it was only laid out
+            searched = {name: results[name][2] for name in final if name in results}
+            pages = results[reference.name][0].pages
+            results.update(_render_parallel(manifest, checked, out, final, problems,
+                                            allow_remote, fit, pages, padder, print_prep))
+            for name, seconds in searched.items():
+                rendered, padding, written = results[name]
+                results[name] = (rendered, padding, seconds + written)
         if reference.name not in pdf_names:
             results.pop(reference.name, None)
         _report_layout(results, problems, manifest, checked.layout, budget)
@@ -452,9 +458,11 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
     edition.extra_css += "\n" + start
     email = _render(manifest, checked, out, reference.name, found, allow_remote, edition)
     email.problems = found
-    email, css, outcome = _fitted(manifest, checked, out, reference.name, problems,
-                                  allow_remote, first=(start, email), guess=guess)
+    email, css, outcome = _fitted(manifest, checked, out, reference.name, allow_remote,
+                                  first=(start, email), guess=guess, write=False)
     email_s = time.perf_counter() - t0
+    if email.pdf:  # else laid out only: written (and its problems found) by the caller
+        problems.extend(email.problems)
     printed, print_s, spare = printing()
     if css != guess["fit"] or email.pages != guess["pages"]:
         return {reference.name: (email, 0, email_s)}, css, outcome
@@ -519,12 +527,15 @@ def _report_layout(results: dict, problems: Problems, manifest: Manifest,
             problems.warn(f"layout: {message}", file=manifest.path, key="issue.pages")
 
 
-def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, guess=None):
+def _fitted(manifest, checked, out, name, allow_remote, first=None, guess=None,
+            write: bool = True):
     """Render the reference edition at the layout's fit level for the page budget, with the
     audit's findings repaired (see repair.py); ``first``: (css, rendered) already done.
+    ``write=False``: the search lays out only (no PDF is written for the renders it
+    tries; the caller writes the one chosen).
 
-    Returns (rendered, css, outcome). Each attempt collects its own problems; only the
-    chosen render's are kept."""
+    Returns (rendered, css, outcome). Each attempt collects its own problems
+    (``rendered.problems``): only the chosen render's count."""
     from .repair import Guess, fit_and_repair
 
     def render(css):
@@ -533,7 +544,8 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
         found = Problems()
         edition = _prepare(name, manifest, checked.layout, out, found)
         edition.extra_css += "\n" + css
-        rendered = _render(manifest, checked, out, name, found, allow_remote, edition)
+        rendered = _render(manifest, checked, out, name, found, allow_remote, edition,
+                           write=write)
         rendered.problems = found
         return rendered
 
@@ -544,7 +556,6 @@ def _fitted(manifest, checked, out, name, problems, allow_remote, first=None, gu
         outcome = fit_and_repair(checked.layout, render, wanted=manifest.issue.pages,
                                  multiple=page_multiple(manifest),
                                  guess=Guess.from_memo(guess), render_many=render_many)
-    problems.extend(getattr(outcome.rendered, "problems", None) or Problems())
     return outcome.rendered, outcome.css, outcome
 
 
@@ -563,7 +574,9 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
     return copy.copy(made[0])
 
 
-def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
+def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
+            write: bool = True):
+    """Compose, render and finish one edition; ``write=False``: lay out only (no PDF)."""
     if edition is None:
         edition = _prepare(name, manifest, checked.layout, out, problems)
     reporter = _reporter[0]
@@ -574,13 +587,14 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None):
     with reporter.stage(f"lay out and write ({name})"):
         rendered = render_pdf(html, manifest.folder, roots, problems,
                               allow_remote=allow_remote, pdf_options=edition.pdf_options,
-                              time_limit=checked.time_limit, host=_host[0])
+                              time_limit=checked.time_limit, host=_host[0], write=write)
     reporter.note(f"{name} edition: {rendered.pages} pages laid out")
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,
                     checked.allow_html)
-        rendered.pdf = get_edition(name).finish(rendered.pdf, manifest, checked.layout,
-                                                edition, rendered.pages, problems)
+        if write:
+            rendered.pdf = get_edition(name).finish(rendered.pdf, manifest, checked.layout,
+                                                    edition, rendered.pages, problems)
     rendered.sources = edition.sources
     return rendered
 

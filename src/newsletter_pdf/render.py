@@ -62,8 +62,11 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
                allow_remote: bool = False, pdf_options: dict | None = None,
                time_limit: float | None = DEFAULT_TIME_LIMIT,
                memory_limit_mb: int | None = None,
-               isolate: bool | None = None, host=None) -> Rendered:
+               isolate: bool | None = None, host=None, write: bool = True) -> Rendered:
     """Lay out and write the PDF in memory; refused resources become problems.
+
+    ``write=False`` lays out only (``pdf`` is empty): the page count, the page map and the
+    text are all a search of the layout needs, and writing is about a quarter of a render.
 
     ``time_limit`` (seconds, ``None`` or 0 for none) stops a runaway render with a
     :class:`RenderError`. ``memory_limit_mb`` caps the render's address space (isolated
@@ -72,7 +75,7 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
     :class:`~.enginehost.EngineHost` that forks the child (a warm engine) instead of this
     process.
     """
-    args = (html, base_dir, roots, allow_remote, pdf_options)
+    args = (html, base_dir, roots, allow_remote, pdf_options, write)
     limit = time_limit if time_limit and time_limit > 0 else None
     if isolate is None:
         isolate = "fork" in multiprocessing.get_all_start_methods()
@@ -86,7 +89,7 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
 
 
 def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
-            pdf_options: dict | None) -> Rendered:
+            pdf_options: dict | None, write: bool = True) -> Rendered:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -105,7 +108,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
         source = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
                                  url_fetcher=fetcher)
         document = source.render(font_config=font_config, **(pdf_options or {}))
-        pdf = document.write_pdf(**(pdf_options or {}))
+        pdf = document.write_pdf(**(pdf_options or {})) if write else b""
         text = laid_out_text(document)
         layout = page_map(document, source.etree_element)
     except MemoryError:
