@@ -204,3 +204,21 @@ def test_never_two_fill_quotes_on_one_page_in_one_pass():
     # art-b's turn comes in the next pass
     again = plan.next(findings, SimpleNamespace(pages=8), [])
     assert [f.article for f, _ in again] == ["art-b"]
+
+
+def test_a_spare_quote_is_accepted_by_check_and_kept_out_of_the_flow(make_issue):
+    from newsletter_pdf.build import check_issue
+    from newsletter_pdf.compose import compose_html
+    from newsletter_pdf.errors import Problems
+
+    folder = make_issue(DEFAULT_MANIFEST + """\
+    pull_quotes:
+      - text: Set where the page needs it.
+        spare: true
+      - text: Set always, as before.
+""", files={"articles/news.md": f"---\ntitle: Small News\n---\n\n{_story(4)}\n"})
+    checked = check_issue(folder)
+    html = compose_html(checked.manifest, checked.articles, checked.layout, Problems())
+    assert "Set always, as before." in html
+    assert html.count("Set where the page needs it.") == 1  # offered (data-fill-quotes) only
+    assert 'data-fill-quotes="[[&#34;Set where the page needs it.&#34;, 0, true]' in html

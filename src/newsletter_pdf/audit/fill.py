@@ -101,8 +101,8 @@ def _alone(pages: PageMap, page, columns: dict):
         "fill", page.number, box.article,
         f"empty column: the box {title_of(pages, box.article)} stands alone in column "
         f"{column + 1}, the column beside it empty",
-        "the layout runs the box across both columns; else add to it or place it within "
-        "an article ('within:')", item=box.name, selector=box.selector,
+        "the layout runs the box across both columns where the pages allow; else add a "
+        "few lines to it or beside it, or place it within an article ('within:')", item=box.name, selector=box.selector,
         data={"kind": "alone", "column": column}, weight=0.5)
 
 
