@@ -29,7 +29,7 @@ def fill(pages: PageMap, settings: dict):
                     if earlier.number <= page.number for i in earlier.items
                     if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
                     "quotes": _page_quotes(pages, page),
-                    "page_articles": sorted({i.article for i in page.items if i.article})},
+                    "page_articles": _articles_between(page)},
                 weight=(least - used) / least)
             continue
         bands = defaultdict(lambda: defaultdict(list))
@@ -61,6 +61,13 @@ def fill(pages: PageMap, settings: dict):
                         data={"column": column, "kind": "column", "photos": photos,
                               "quotes": _column_quotes(pages, page, columns[column])},
                         weight=(least_column - height / tallest) / least_column)
+
+
+def _articles_between(page) -> list[str]:
+    """The page's articles, for a move that spreads them down it — none when only one is
+    on it (no space between articles to open up)."""
+    articles = sorted({i.article for i in page.items if i.article})
+    return articles if len(articles) > 1 else []
 
 
 def _breaks(pages: PageMap, short, used: float) -> list[tuple[str, str, float, float]]:
@@ -102,7 +109,8 @@ def _alone(pages: PageMap, page, columns: dict):
         f"empty column: the box {title_of(pages, box.article)} stands alone in column "
         f"{column + 1}, the column beside it empty",
         "the layout runs the box across both columns where the pages allow; else add a "
-        "few lines to it or beside it, or place it within an article ('within:')", item=box.name, selector=box.selector,
+        "few lines to it or beside it, or place it within an article ('within:')",
+        item=box.name, selector=box.selector,
         data={"kind": "alone", "column": column}, weight=0.5)
 
 
