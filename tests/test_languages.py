@@ -140,3 +140,25 @@ def test_extracted_text_reads_in_logical_order(bilingual_email: Path) -> None:
                    "في المساعدة على رفع مستوى المساعدات الإنسانية والإنمائية الدولية",
                    "المنظمة الدولية للهجرة في العراق تشارك في"):
         assert phrase in text, phrase
+
+
+def test_a_fonts_code_points_are_remembered_by_its_content(tmp_path):
+    """A rebuild's check reads each font's cmap from the build cache, not from the font:
+    the same answer, a damaged entry is read again, a changed font is a new entry."""
+    from newsletter_pdf.language import _cmap, font_coverage
+
+    font = tmp_path / "Lato-Regular.ttf"
+    font.write_bytes((ROOT / "fonts" / "lato" / "Lato-Regular.ttf").read_bytes())
+    cache = tmp_path / "cache"
+    first = font_coverage(font, cache)
+    assert first == _cmap(font) and ord("é") in first
+    [entry] = cache.iterdir()
+    entry.write_text("[65]", encoding="utf-8")  # what the cache says is what it uses
+    font_coverage.cache_clear()
+    assert font_coverage(font, cache) == frozenset({65})
+    entry.write_text("not json", encoding="utf-8")
+    font_coverage.cache_clear()
+    assert font_coverage(font, cache) == first
+    font.write_bytes((ROOT / "fonts" / "lato" / "Lato-Bold.ttf").read_bytes())
+    font_coverage.cache_clear()
+    assert font_coverage(font, cache) == _cmap(font) and len(list(cache.iterdir())) == 2
