@@ -200,16 +200,17 @@ def rgb_to_press(image: Image.Image, profile: Path, icc: bytes | None = None) ->
 _transforms = threading.local()  # a colour transform is not for two threads at once
 
 
-def _press_transform(profile: Path, icc: bytes | None):
-    """The RGB → press CMYK transform, built once per thread and profile pair: building
-    it (reading a CMYK profile's tables) costs about as much as applying it to a photo."""
+def _press_transform(profile: Path, icc: bytes | None,
+                     intent: int = ImageCms.Intent.PERCEPTUAL):
+    """The RGB → press CMYK transform, built once per thread, profile pair and intent:
+    building it (reading a CMYK profile's tables) costs about as much as applying it to a
+    photo."""
     cache = _transforms.__dict__.setdefault("made", {})
-    key = (str(profile), hashlib.sha256(icc).digest() if icc else None)
+    key = (str(profile), hashlib.sha256(icc).digest() if icc else None, intent)
     if key not in cache:
         cache[key] = ImageCms.buildTransform(_profile(icc, _srgb()),
                                              ImageCms.getOpenProfile(str(profile)), "RGB",
-                                             "CMYK",
-                                             renderingIntent=ImageCms.Intent.PERCEPTUAL)
+                                             "CMYK", renderingIntent=intent)
     return cache[key]
 
 
@@ -232,9 +233,8 @@ def cmyk_of(hex_colour: str, profile: Path) -> tuple[float, float, float, float]
         value = "".join(c * 2 for c in value)
     rgb = tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
     pixel = Image.new("RGB", (1, 1), rgb)
-    out = ImageCms.profileToProfile(pixel, _srgb(), ImageCms.getOpenProfile(str(profile)),
-                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                    outputMode="CMYK")
+    out = ImageCms.applyTransform(pixel, _press_transform(
+        profile, None, ImageCms.Intent.RELATIVE_COLORIMETRIC))
     return tuple(round(v / 255, 3) for v in out.getpixel((0, 0)))
 
 
