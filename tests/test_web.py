@@ -10,6 +10,8 @@ import pytest
 from newsletter_pdf.build import build_issue
 from newsletter_pdf.webcheck import site_refs
 
+from .conftest import ROOT
+
 
 class Page(HTMLParser):
     """Elements of the page by tag, with their attributes and text."""
@@ -167,3 +169,26 @@ def test_right_to_left_issue_and_article_read_right_to_left(make_issue, tmp_path
     articles = [a for a, _ in page.all("article")]
     assert "lang" not in articles[0] and "dir" not in articles[0]  # the issue's
     assert articles[1]["lang"] == "en-GB" and articles[1]["dir"] == "ltr"
+
+
+def test_font_subsets_keep_every_feature_and_drop_what_a_subset_breaks():
+    """The web fonts are cut to the issue's characters with every OpenType feature (an
+    Arabic subset still joins its letters), without the tables no subsetter can renumber
+    (Charis SIL's private Silt, Graphite's), and the same bytes each time."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from newsletter_pdf.website import _subset
+
+    arabic = ROOT / "fonts" / "noto-naskh-arabic" / "NotoNaskhArabic-Regular.ttf"
+    data = _subset(arabic, "مرحبا بكم")
+    font = TTFont(io.BytesIO(data))
+    assert font.flavor == "woff2" and ord("م") in font.getBestCmap()
+    features = {record.FeatureTag for record in font["GSUB"].table.FeatureList.FeatureRecord}
+    assert {"init", "medi", "fina"} <= features
+    charis = ROOT / "fonts" / "charis-sil" / "CharisSIL-Regular.ttf"
+    assert "Silt" in TTFont(charis)
+    cut = TTFont(io.BytesIO(_subset(charis, "Quarterly")))
+    assert not {"Silt", "Silf", "Glat", "Gloc", "Feat", "Sill"} & set(cut.keys())
+    assert _subset(arabic, "مرحبا بكم") == data

@@ -237,7 +237,8 @@ def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str, cache: 
         if face.path is None:
             continue
         name = f"fonts/{face.path.stem}.woff2"
-        key = hashlib.sha256(face.path.read_bytes() + chars.encode()).hexdigest()[:32]
+        key = hashlib.sha256(b"harfbuzz\n" + face.path.read_bytes()
+                             + chars.encode()).hexdigest()[:32]
         cached = cache / "fonts" / f"{key}.woff2"
         if not cached.is_file():
             write_atomically(cached, _subset(face.path, chars))
@@ -252,23 +253,32 @@ def _fonts(manifest: Manifest, layout: Layout, staging: Path, text: str, cache: 
 
 
 def _subset(path: Path, chars: str) -> bytes:
+    """The font cut down to ``chars`` (with every OpenType feature, so Arabic joins and
+    ligatures still work, and the .notdef outline), as WOFF2. HarfBuzz cuts it (a
+    hundred times quicker than fontTools' subsetter, and it drops the Graphite tables a
+    browser would misread in a subset); fontTools compresses it."""
     import logging
 
-    from fontTools import subset
+    import uharfbuzz as hb
+    from fontTools.ttLib import TTFont
 
-    # fontTools reports each table it drops (Graphite's Silt…) on the terminal: not news.
+    # fontTools remarks on fonts' odd timestamps on the terminal: not news to the editor.
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    options = subset.Options()
-    options.flavor = "woff2"
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    font = subset.load_font(str(path), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
+    face = hb.Face(hb.Blob.from_file_path(str(path)))
+    wanted = hb.SubsetInput()
+    wanted.sets(hb.SubsetInputSets.UNICODE).update(ord(c) for c in chars)
+    for every in (hb.SubsetInputSets.LAYOUT_FEATURE_TAG, hb.SubsetInputSets.NAME_ID,
+                  hb.SubsetInputSets.NAME_LANG_ID, hb.SubsetInputSets.LAYOUT_SCRIPT_TAG):
+        wanted.sets(every).clear()
+        wanted.sets(every).invert()  # the empty set inverted: all of them
+    wanted.flags |= hb.SubsetFlags.NOTDEF_OUTLINE
+    cut = hb.subset(face, wanted)
+    if cut is None:
+        raise ValueError(f"HarfBuzz could not subset {path.name}")
+    font = TTFont(io.BytesIO(cut.blob.data), recalcTimestamp=False)
+    font.flavor = "woff2"
     out = io.BytesIO()
-    subset.save_font(font, out, options)
+    font.save(out, reorderTables=False)
     return out.getvalue()
 
 
