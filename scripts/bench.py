@@ -7,7 +7,8 @@ The yardstick is raw WeasyPrint laying out the reference newsletter's text in pl
 columns with three photos and writing it — code that does not depend on ours — so the
 ratios compare across machines and across busy and idle moments (default path:
 ``../shared/tools/yardstick.py`` beside the project). Each figure is the median of
-``--runs`` runs; the yardstick is run as often, interleaved.
+``--runs`` runs; each sample is paired with a yardstick run just before it, and the ratio
+is the median of the sample/yardstick ratios (the machine's speed drifts within a run).
 
 Figures (targets from the speed issue in brackets):
 
@@ -125,14 +126,23 @@ def main() -> None:
     args = parser.parse_args()
     if not args.yardstick.is_file():
         sys.exit(f"no yardstick at {args.yardstick}; pass --yardstick PATH")
-    sticks, cold, every, edits, quick = [], [], [], [], []
+    # Each measured sample is paired with a yardstick run just before it: the machine's
+    # speed drifts (other tenants), so each figure is the median of sample/yardstick ratios.
+    sticks: list[float] = []
+    pairs: dict[str, list[tuple[float, float]]] = {"cold": [], "every": [], "edits": [],
+                                                    "quick": []}
+
+    def paired(name: str, seconds: float, stick: float) -> None:
+        sticks.append(stick)
+        pairs[name].append((seconds, stick))
+
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         for run in range(args.runs):
-            sticks.append(yardstick(args.yardstick))
-            seconds, _ = build(SAMPLE, tmp / f"cold{run}")
-            cold.append(seconds)
-            every.append(build(SAMPLE, tmp / f"every{run}", "--edition", "all")[0])
+            stick = yardstick(args.yardstick)
+            paired("cold", build(SAMPLE, tmp / f"cold{run}")[0], stick)
+            stick = yardstick(args.yardstick)
+            paired("every", build(SAMPLE, tmp / f"every{run}", "--edition", "all")[0], stick)
         edit_issue = tmp / "edited"
         shutil.copytree(SAMPLE, edit_issue)
         build(edit_issue, tmp / "edits")
@@ -140,20 +150,23 @@ def main() -> None:
         for run in range(args.runs):
             article.write_text(article.read_text(encoding="utf-8") +
                                f"\nOne more sentence, number {run}.\n", encoding="utf-8")
-            edits.append(build(edit_issue, tmp / "edits")[0])
+            stick = yardstick(args.yardstick)
+            paired("edits", build(edit_issue, tmp / "edits")[0], stick)
         preview_issue = tmp / "preview-issue"
         shutil.copytree(SAMPLE, preview_issue)
-        quick = preview_seconds(preview_issue, tmp / "preview", args.runs)
-        stick = statistics.median(sticks)
-        print(f"yardstick (raw WeasyPrint, reference text): median {stick:.3f} s of "
-              f"{args.runs}")
-        rows = [("cold build, sample, both editions + preflight", cold, 6.0),
-                ("cold build, sample, print + email + web", every, None),
-                ("rebuild after one article gained a sentence", edits, 3.0),
-                ("preview: saved article -> its pages", quick, 0.6)]
-        for name, values, target in rows:
-            median = statistics.median(values)
-            ratio = median / stick
+        for seconds in preview_seconds(preview_issue, tmp / "preview", args.runs):
+            paired("quick", seconds, yardstick(args.yardstick))
+        cold = [seconds for seconds, _ in pairs["cold"]]
+        print(f"yardstick (raw WeasyPrint, reference text): median {statistics.median(sticks):.3f}"
+              f" s of {len(sticks)} (from {min(sticks):.3f} to {max(sticks):.3f}), one run "
+              "just before each sample below")
+        rows = [("cold build, sample, both editions + preflight", "cold", 6.0),
+                ("cold build, sample, print + email + web", "every", None),
+                ("rebuild after one article gained a sentence", "edits", 3.0),
+                ("preview: saved article -> its pages", "quick", 0.6)]
+        for name, key, target in rows:
+            median = statistics.median(seconds for seconds, _ in pairs[key])
+            ratio = statistics.median(seconds / stick for seconds, stick in pairs[key])
             verdict = "" if target is None else \
                 f"(target <= {target}x) {'ok' if ratio <= target else 'OVER'}"
             print(f"{name:<48} {median:6.2f} s  {ratio:5.2f}x  {verdict}")

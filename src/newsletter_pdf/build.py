@@ -120,11 +120,14 @@ def build_issue(target: Path, out_dir: Path | None = None,
                 editions: tuple[str, ...] | list[str] = EDITIONS, strict: bool = False,
                 allow_remote: bool = False, preflight: bool = True, allow_html: bool = False,
                 time_limit: float | None = DEFAULT_TIME_LIMIT,
-                reporter: Reporter | None = None, fresh: bool = False) -> BuildResult:
+                reporter: Reporter | None = None, fresh: bool = False,
+                host: EngineHost | None = None) -> BuildResult:
     """Check, compose, render, preflight and write each edition's PDF (atomically).
 
     ``reporter`` times each stage (and shows progress on a terminal). ``fresh``: search the
     layout afresh, as a first build would, instead of starting from the last build's fit.
+    ``host``: an engine host already started (the CLI starts it before importing this
+    module); by default the build starts its own and stops it when done.
 
     Every edition is rendered before any file is written, so a failure in one leaves the
     previous good PDFs of *all* editions untouched.
@@ -134,16 +137,17 @@ def build_issue(target: Path, out_dir: Path | None = None,
     _reporter[0] = reporter or silent()
     # Render children are forked from a host that imports the engine now, on the other
     # core, while this process checks (see enginehost.py). Forked before any thread starts.
-    _host[0] = EngineHost.start() if any(n in PDF_EDITIONS for n in editions) else None
+    own = host is None and any(n in PDF_EDITIONS for n in editions)
+    _host[0] = EngineHost.start() if own else host
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
         _prepared.clear()
-        if _host[0] is not None:
+        if own and _host[0] is not None:
             _host[0].close()
-            _host[0] = None
+        _host[0] = None
 
 
 #: The reporter of the build in progress (one build at a time per process).
