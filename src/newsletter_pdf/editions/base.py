@@ -9,6 +9,7 @@ entry in the registry (``editions/__init__.py``).
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,21 @@ def image_widths(layout: Layout) -> dict[str, float]:
     defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
                 "column_height": 70.0}
     defaults.update(layout.options.get("image_widths_mm", {}) or {})
+    # The loosest fit levels let column photos stand taller than the designed cap (the
+    # ladder's --photo-cap): a photo is prepared for the tallest any level can set it, or a
+    # portrait photo fitted at a loose level prints under the wanted ppi.
+    caps = [_mm(level.get("--photo-cap")) for level in
+            ((layout.repair or {}).get("ladder") or {}).get("levels") or ()
+            if isinstance(level, dict)]
+    defaults["tallest_column_photo"] = max([defaults["column_height"],
+                                            *[cap for cap in caps if cap]])
     return defaults
+
+
+def _mm(value) -> float | None:
+    """``"100mm"`` as 100.0; None for anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*mm\s*", str(value or ""))
+    return float(match[1]) if match else None
 
 
 class PdfEdition:
@@ -147,7 +162,8 @@ def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, flo
         _placement(manifest, path)
     width = widths[placement]
     if placement == "column":  # a tall photo is capped in height, so it is narrower
-        width = min(width, widths.get("column_height", 70.0) * _aspect(path))
+        width = min(width, widths.get("tallest_column_photo",
+                                      widths.get("column_height", 70.0)) * _aspect(path))
     return width
 
 
