@@ -58,6 +58,11 @@ class PdfEdition:
     is_pdf = True
     #: Shown by ``build --help`` and in the README's edition table.
     summary = ""
+    #: The column photos' height its photos are prepared for (a key of image_widths):
+    #: the designed cap; the print edition prepares for the loosest fit level's, where a
+    #: photo under its ppi is a print fault (on screen, a loose level's photo at 105 ppi
+    #: instead of 150 is not worth an email of photos at 350 ppi at the tight levels).
+    column_photo_height = "column_height"
 
     # -- declarations --------------------------------------------------------------------
 
@@ -117,7 +122,8 @@ class PdfEdition:
                 if url:
                     edition.image_urls[str(path)] = url
                 continue
-            needed[path] = max(placed_width(manifest, path, key, widths),
+            needed[path] = max(placed_width(manifest, path, key, widths,
+                                            self.column_photo_height),
                                needed.get(path, 0.0))
         # Decoding, resizing and encoding release the interpreter lock: two photos at once.
         from concurrent.futures import ThreadPoolExecutor
@@ -156,14 +162,16 @@ class PdfEdition:
         PDFs lay out, so its own build later is quick). Nothing by default."""
 
 
-def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, float]) -> float:
-    """The largest width (mm) the layout can give one image reference."""
+def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, float],
+                 height: str = "column_height") -> float:
+    """The largest width (mm) the layout can give one image reference; ``height`` names
+    the column photos' height cap to prepare for (see PdfEdition.column_photo_height)."""
     placement = "logo" if "logo" in key else "cover" if key == "cover.image" else \
         _placement(manifest, path)
     width = widths[placement]
     if placement == "column":  # a tall photo is capped in height, so it is narrower
-        width = min(width, widths.get("tallest_column_photo",
-                                      widths.get("column_height", 70.0)) * _aspect(path))
+        width = min(width, widths.get(height, widths.get("column_height", 70.0))
+                    * _aspect(path))
     return width
 
 

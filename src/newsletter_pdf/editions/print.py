@@ -54,6 +54,7 @@ class PrintEdition(PdfEdition):
     render_order = 20
     needs_page_count = True
     summary = "PDF/X-4, CMYK, bleed, for the print shop"
+    column_photo_height = "tallest_column_photo"
 
     def image_target(self, manifest: Manifest, width_mm: float) -> Target:
         from ..imageprep import Target
