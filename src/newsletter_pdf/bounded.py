@@ -77,7 +77,7 @@ def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
     sweep_scratch()
     scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     if host is not None:
-        sender = None
+        receiver = sender = None  # the child's result pipe exists once it has started
         process = host.process(func, memory_mb, scratch)
     else:
         ctx = multiprocessing.get_context("fork")
@@ -109,9 +109,7 @@ def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
             if process.is_alive():
                 process.kill()
             process.join()
-            if sender is None and process.receiver is not None:
-                process.receiver.close()
-            elif sender is not None:
+            if receiver is not None:
                 receiver.close()
             shutil.rmtree(scratch, ignore_errors=True)
     if status == "ok":

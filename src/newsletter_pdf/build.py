@@ -166,12 +166,10 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     # module is imported here, before any thread starts.
     from PIL import Image, ImageCms  # noqa: F401
     Image.init()
-    if _host[0] is not None:
-        engine = _host[0].engine_note  # asked once the renders are done
-    else:
-        # Import and patch the engine once, here: every render child forked from this
-        # process inherits it instead of importing WeasyPrint again. The import (about
-        # 0.7 s) runs beside the check, and is over before anything is forked (see above).
+    if _host[0] is None:
+        # No engine host: import and patch the engine once, here; every render child
+        # forked from this process inherits it. The import (about 0.7 s) runs beside the
+        # check, and is over before anything is forked (see above).
         from . import weasyprint_patch
         engine = _background(weasyprint_patch.apply)
     unknown = set(editions) - set(REGISTRY)
@@ -186,7 +184,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     with reporter.stage("check"):
         checked = check_issue(target, strict=strict, allow_html=allow_html,
                               out_dir=out_dir or _default_out(target))
-    engine_note = engine() if _host[0] is None else None
+    engine_note = engine() if _host[0] is None else None  # the host's: asked at the end
     checked.time_limit = time_limit
     manifest = checked.manifest
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
@@ -310,8 +308,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         from .errors import ValidationError
         raise ValidationError(strict_errors(warnings),
                               written=[b.path for b in outputs.values()])
-    if _host[0] is not None and pdf_names:
-        engine_note = engine()
+    if _host[0] is not None:
+        engine_note = _host[0].engine_note()
     notes = [f"column-balancing speed-up not applied: {engine_note}"] if engine_note else []
     return BuildResult(outputs, warnings, time.perf_counter() - started, checked.layout, notes,
                        log)
