@@ -65,6 +65,23 @@ def normalise_words(text: str) -> list[str]:
     return [w for w in re.split(r"[^0-9A-Za-zÀ-ÿ]+", text.lower()) if w]
 
 
+def email_renderer(folder: Path, out: Path):
+    """A function ``css -> Rendered``: the issue's email edition laid out and written with
+    extra CSS, as the build's fit and repair renders each attempt (placements, fills)."""
+    from newsletter_pdf.build import _prepare, _render, check_issue
+    from newsletter_pdf.errors import Problems
+
+    checked = check_issue(folder, out_dir=out)
+
+    def laid_out(css: str = ""):
+        problems = Problems()
+        edition = _prepare("email", checked.manifest, checked.layout, out, problems)
+        edition.extra_css += "\n" + css
+        return _render(checked.manifest, checked, out, "email", problems, False, edition)
+
+    return laid_out
+
+
 @pytest.fixture
 def make_issue(tmp_path):
     """Write a small valid issue (manifest + one article + one photo) and return its folder.

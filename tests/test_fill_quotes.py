@@ -150,19 +150,11 @@ def _story(n: int) -> str:
 
 def test_a_fill_quote_is_laid_out_after_its_paragraph_and_only_while_the_text_has_it(
         make_issue, tmp_path):
-    from newsletter_pdf.build import _prepare, _render, check_issue
-    from newsletter_pdf.errors import Problems
+    from .conftest import email_renderer
 
     folder = make_issue(DEFAULT_MANIFEST, files={
         "articles/news.md": f"---\ntitle: Small News\n---\n\n{_story(6)}\n"})
-    checked = check_issue(folder, out_dir=tmp_path / "out")
-    out = tmp_path / "out"
-
-    def laid_out(css: str):
-        problems = Problems()
-        edition = _prepare("email", checked.manifest, checked.layout, out, problems)
-        edition.extra_css += "\n" + css
-        return _render(checked.manifest, checked, out, "email", problems, False, edition)
+    laid_out = email_renderer(folder, tmp_path / "out")
 
     plain = laid_out("")
     offered = plain.layout.quotes["art-news"]

@@ -32,21 +32,13 @@ def _paragraphs(n: int) -> str:
 
 
 def test_a_moved_photo_is_laid_out_after_the_paragraph_it_was_moved_to(make_issue, tmp_path):
-    from newsletter_pdf.build import _prepare, _render, check_issue
-    from newsletter_pdf.errors import Problems
+    from .conftest import email_renderer
 
     folder = make_issue(DEFAULT_MANIFEST.replace("caption: The road again.",
                                                  "caption: The road again.\n        after: 1"),
                         files={"articles/news.md": f"---\ntitle: Small News\n---\n\n"
                                                    f"{_paragraphs(6)}\n"})
-    checked = check_issue(folder, out_dir=tmp_path / "out")
-    out = tmp_path / "out"
-
-    def laid_out(css: str):
-        problems = Problems()
-        edition = _prepare("email", checked.manifest, checked.layout, out, problems)
-        edition.extra_css += "\n" + css
-        return _render(checked.manifest, checked, out, "email", problems, False, edition)
+    laid_out = email_renderer(folder, tmp_path / "out")
 
     def photo_and_paragraphs(rendered):
         items = [i for page in rendered.layout.pages for i in page.items]
@@ -119,14 +111,14 @@ def test_grow_lines_name_the_photos_and_escape_their_names():
 
 
 def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, tmp_path):
-    """A 1200 px wide portrait may grow as tall as the copies are prepared for; a 400 px one
+    """A 1200 px wide portrait may grow to the layout's column_height; a 400 px one
     only as far as 300 ppi allows: the page map says so, and the grow move asks no more
     (and leaves alone a photo already that tall)."""
     from PIL import Image
 
-    from newsletter_pdf.build import _prepare, _render, check_issue
-    from newsletter_pdf.errors import Problems
     from newsletter_pdf.repair import _grow
+
+    from .conftest import email_renderer
 
     folder = make_issue(DEFAULT_MANIFEST.replace(
         "        caption: The road again.\n",
@@ -138,21 +130,17 @@ def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, 
     portrait.resize((400, 600)).save(folder / "photos" / "small.jpg")
     (folder / "articles" / "news.md").write_text(
         f"---\ntitle: Small News\n---\n\n{_paragraphs(8)}\n", encoding="utf-8")
-    out = tmp_path / "out"
-    checked = check_issue(folder, out_dir=out)
-    problems = Problems()
-    edition = _prepare("email", checked.manifest, checked.layout, out, problems)
-    rendered = _render(checked.manifest, checked, out, "email", problems, False, edition)
+    render = email_renderer(folder, tmp_path / "out")
+    rendered = render()
     photos = {i.name: i for page in rendered.layout.pages for i in page.items
               if i.kind == "photo"}
-    # at most as tall as the copies are prepared for (image_widths_mm.column_height: 70)
+    # at most image_widths_mm.column_height (70 mm; print copies are prepared taller)
     assert photos["tall.jpg"].grow == 70
     assert photos["small.jpg"].grow == int(400 / 300 * 25.4 * 1.5)  # 300 ppi: 33.9 mm wide
     finding = SimpleNamespace(data={"growable": [
         ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
     assert _grow({"grow": 70}, finding) == []  # both are as tall as they may be already
-    tight = _render(checked.manifest, checked, out, "email", Problems(), False,
-                    _with(edition, ":root { --photo-cap: 40mm; }"))
+    tight = render(":root { --photo-cap: 40mm; }")
     photos = {i.name: i for page in tight.layout.pages for i in page.items
               if i.kind == "photo"}
     finding = SimpleNamespace(data={"growable": [
@@ -161,19 +149,10 @@ def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, 
     road = photos["road.jpg"].grow  # a landscape: as tall as the column's width makes it
     assert css.startswith(f"/* grow: road.jpg {road}mm, tall.jpg 70mm, small.jpg 50mm */ ")
     assert '#art-news figure[data-photo="tall.jpg"] img { max-height: 70mm; }' in css
-    grown = _render(checked.manifest, checked, out, "email", Problems(), False,
-                    _with(edition, ":root { --photo-cap: 40mm; }\n" + css))
+    grown = render(":root { --photo-cap: 40mm; }\n" + css)
     heights = {i.name: i.image_h * 25.4 / 96 for page in grown.layout.pages
                for i in page.items if i.kind == "photo"}
     assert abs(heights["tall.jpg"] - 70) < 1 and abs(heights["small.jpg"] - 50) < 1
-
-
-def _with(edition, css: str):
-    import copy
-
-    edition = copy.copy(edition)
-    edition.extra_css += "\n" + css
-    return edition
 
 
 def _two_pages(broken: bool) -> PageMap:

@@ -139,12 +139,13 @@ def build_issue(target: Path, out_dir: Path | None = None,
     # core, while this process checks (see enginehost.py). Forked before any thread starts.
     own = host is None and any(n in PDF_EDITIONS for n in editions)
     _host[0] = EngineHost.start() if own else host
+    _prepared[0] = {}
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
-        _prepared.clear()
+        _prepared[0] = None
         if own and _host[0] is not None:
             _host[0].close()
         _host[0] = None
@@ -154,8 +155,9 @@ def build_issue(target: Path, out_dir: Path | None = None,
 _reporter: list[Reporter] = [silent()]
 #: The engine host of the build in progress (None: renders fork from this process).
 _host: list[EngineHost | None] = [None]
-#: The editions prepared in the build in progress, by (name, padding pages).
-_prepared: dict[tuple, tuple] = {}
+#: The editions prepared in the build in progress, by (name, padding pages); None outside
+#: a build (a caller of _prepare between builds gets its own preparation).
+_prepared: list[dict | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
@@ -566,13 +568,15 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
     """The edition's photos and settings, prepared once per build: every render of the
     fit and repair search, and the fingerprint, get a copy (never mutate the shared one),
     and the problems the preparation found, each time."""
-    key = (name, padding_pages)
-    made = _prepared.get(key)
+    key, memo = (name, padding_pages), _prepared[0]
+    made = memo.get(key) if memo is not None else None
     if made is None:
         found = Problems()
         with _reporter[0].stage(f"prepare photos ({name})"):
             edition = prepare_edition(name, manifest, layout, out, found, padding_pages)
-        made = _prepared[key] = (edition, found.items)
+        made = (edition, found.items)
+        if memo is not None:
+            memo[key] = made
     problems.items.extend(made[1])
     return copy.copy(made[0])
 
