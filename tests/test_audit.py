@@ -157,3 +157,64 @@ def test_a_box_of_its_own_alone_in_one_column_is_found_and_not_one_across_the_pa
                                 "the column beside it empty")
     _, found = audit(article("a", 1) + box("column-span: all"), rules=["fill"])
     assert [f for f in found if f.data.get("kind") == "alone"] == []
+
+
+def test_a_column_left_empty_beside_a_full_one_is_found():
+    """All of an article's text and its photo in one column, the column beside it empty (a
+    photo that would not split, a balancing that gave up): a hole, found; balanced columns
+    are not."""
+    photo = (f'<figure class="photo" data-photo="coats.jpg" data-after="1">'
+             f'<img src="{PHOTO}" style="width: 40mm"></figure>')
+    body = article("a", 1, extra=photo)
+    _, found = audit(body, css="article.story { column-fill: auto; }", rules=["fill"])
+    empty = [f for f in found if f.data.get("kind") == "column"]
+    assert [(f.page, f.article, f.message) for f in empty] == [
+        (1, "a", "under-filled column: column 2 is empty beside column 1")]
+    assert empty[0].data["photos"] == [("a", "coats.jpg", 1)] and empty[0].weight == 1.0
+    _, found = audit(body, rules=["fill"])
+    assert [f for f in found if f.data.get("kind") == "column"] == []
+
+
+def test_the_last_article_page_is_judged_by_min_fill_last():
+    """An inside page 55 % full is under-filled (60 %); the last article page, where the
+    issue's text ends, passes from half full: its finding is advisory (the repairs still
+    try to open it up) and not reported. Under half full, it is reported."""
+    def page(aid, mm):
+        return (f'<article class="story" id="{aid}" style="break-before: page; columns: 1">'
+                f'<p>{WORDS}</p><figure class="photo" data-photo="p.jpg">'
+                f'<img src="{PHOTO}" style="height: {mm}mm"></figure></article>')
+    body = page("a", 36) + page("b", 36)  # 80 mm high: a line and 36 mm are 56 %
+    pages, found = audit(body, rules=["fill"])
+    assert [p.kind for p in pages.pages] == ["article", "article"]
+    assert [f.page for f in found] == [1]
+    every = run_audit(pages, rules=["fill"], advisory=True)
+    assert [(f.page, f.advisory) for f in every] == [(1, False), (2, True)]
+    _, found = audit(page("a", 36) + page("b", 28), rules=["fill"])  # 46 %
+    assert [f.page for f in found] == [1, 2]
+
+
+def test_the_editor_is_told_how_many_lines_fill_a_short_page_or_budget():
+    """Page 2 of 2, a quarter full: the under-budget advice (budget 3) counts body lines —
+    the rest of page 2, then half of a third page (the last page's threshold) — over two
+    columns; an under-filled page's warning counts them up to its threshold."""
+    from types import SimpleNamespace
+
+    from newsletter_pdf.audit.fill import lines_short
+    from newsletter_pdf.repair import over_budget, under_budget_lines
+
+    filler = f'<figure class="photo" data-photo="p.jpg"><img src="{PHOTO}" style="height: 15mm">'
+    body = article("a", 4) + (f'<article class="story" id="b" style="break-before: page">'
+                               f'<p>{WORDS}</p>{filler}</figure></article>')
+    pages, _ = audit(body)
+    last = pages.pages[-1]
+    used = (max(i.bottom for i in last.items) - last.top) / last.height
+    per_column = last.height / next(i.h for i in last.items if i.kind == "line")
+    assert len(pages.pages) == 2 and 0.2 < used < 0.35
+    rendered = SimpleNamespace(layout=pages, pages=2)
+    lines = under_budget_lines(rendered, 3)
+    assert lines == lines_short(pages, last, 1 - used + 0.5)
+    assert abs(lines - round((1.5 - used) * 2 * per_column)) <= 1
+    assert f"add about {lines} lines of text or a photo" in over_budget(rendered, 3)
+    assert under_budget_lines(rendered, 2) == 0
+    [short] = [f for f in run_audit(pages, rules=["fill"])]
+    assert f"add about {lines_short(pages, last, 0.5 - used)} lines of text" in short.advice

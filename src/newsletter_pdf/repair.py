@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import placements
-from .audit import Finding, run_audit, settings_for
+from .audit import Finding, reported, run_audit, settings_for
 from .audit.pagemap import _css_ident
 
 #: Used when a layout declares no ladder: one rung, no CSS.
@@ -125,7 +125,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         full = ["\n".join(x for x in (fixed, css) if x) for css in wanted]
         made = render_many(full) if render_many and len(full) > 1 else map(render, full)
         for css, rendered in zip(wanted, made):
-            cache[css] = (rendered, run_audit(rendered.layout, settings))
+            cache[css] = (rendered, run_audit(rendered.layout, settings, advisory=True))
             if _failed(rendered):  # e.g. words lost at this size: never chosen
                 cache[css] = (_Unusable(rendered), cache[css][1])
 
@@ -134,13 +134,14 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
 
     if guess is not None and (not wanted or wanted == guess.budget):
         rendered, findings = attempt(guess.css)
+        told = reported(findings)
         if not isinstance(rendered, _Unusable) and rendered.pages == guess.pages \
-                and len(findings) <= guess.findings:
+                and len(told) <= guess.findings:
             kept = (f"the last build's fit still gives {guess.pages} pages (budget "
-                    f"{guess.budget}) with {len(findings) or 'no'} finding(s): kept (build "
+                    f"{guess.budget}) with {len(told) or 'no'} finding(s): kept (build "
                     "with --fresh to search again)")
             earlier = [line for line in guess.log if not line.startswith("the last build's")]
-            return Outcome(rendered, guess.css, findings, [kept, *earlier], len(cache),
+            return Outcome(rendered, guess.css, told, [kept, *earlier], len(cache),
                            guess.budget)
 
     level = start
@@ -196,9 +197,14 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                              at(level, fixes + [rule for _, rule in after])])
         new, new_findings = attempt(at(level, candidate))
         better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
+        short = "" if better or len(planned) > 1 or isinstance(new, _Unusable) \
+            or new.pages >= budget else (
+            f" (it left {new.pages} pages, under the budget of {budget}: about "
+            f"{under_budget_lines(new, budget, settings)} lines more in the issue, or a "
+            "photo, would let it stand)")
         for finding, rule in planned:
             log.append(f"pass {number}: {'' if better else 'tried and undone: '}"
-                       f"{_describe(finding)} → {_move_words(rule)}")
+                       f"{_describe(finding)} → {_move_words(rule)}{short}")
         if better:
             fixes, rendered, findings = candidate, new, new_findings
         else:
@@ -207,7 +213,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
         rendered, findings = cache[at(start)]
         rendered = getattr(rendered, "wrapped", rendered)
         level, fixes = start, []
-    return Outcome(rendered, at(level, fixes), findings, log, len(cache), budget)
+    return Outcome(rendered, at(level, fixes), reported(findings), log, len(cache), budget)
 
 
 class _Plan:
@@ -462,5 +468,23 @@ def over_budget(rendered, budget: int | None) -> str | None:
                 f"{budget}, even with the tightest fit: cut about {lines} lines{more}, or "
                 f"drop a photo, or raise issue.pages")
     return (f"the issue fills {pages} pages, {budget - pages} under its budget of {budget}, "
-            f"even with the loosest fit: add text or a photo, or lower issue.pages (a blank "
-            f"Notes page fills the gap)")
+            f"even with the loosest fit: add about {under_budget_lines(rendered, budget)} "
+            f"lines of text or a photo, or lower issue.pages (a blank Notes page fills the "
+            f"gap)")
+
+
+def under_budget_lines(rendered, budget: int, settings: dict | None = None) -> int:
+    """About how many lines of text an issue laid out short of its page ``budget`` needs to
+    reach it: the rest of its last article page, then each missing page, the last of them
+    filled as far as the audit wants a last article page (``min_fill_last``)."""
+    from .audit.fill import lines_short
+
+    pages = rendered.layout.pages
+    articles = [page for page in pages if page.kind == "article" and page.items]
+    if not articles or rendered.pages >= budget:
+        return 0
+    last = articles[-1]
+    used = (max(i.bottom for i in last.items) - last.top) / max(last.height, 1.0)
+    share = (1 - used) + (budget - rendered.pages - 1) + \
+        float(settings_for(settings)["min_fill_last"])
+    return lines_short(rendered.layout, last, share)

@@ -59,6 +59,7 @@ PHOTOS: dict[str, dict[str, tuple[int, int, int, str]]] = {
         "seed-swap.jpg": (1100, 740, 42, "dawn"),
         "tool-library.jpg": (1100, 900, 43, "fog"),
         "pond-dipping.jpg": (1100, 700, 44, "river"),
+        "polytunnel.jpg": (2200, 1200, 45, "noon"),
     },
     "letter-midpage": {
         "cover-choir.jpg": (2600, 2400, 51, "dusk"),

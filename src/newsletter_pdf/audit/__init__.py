@@ -20,6 +20,7 @@ DEFAULTS: dict[str, float] = {
     "min_lines_after_head": 2,   # lines of text that must follow a head in its column
     "stray_lines": 3,            # an article's last lines alone on a page: at most this many
     "min_fill": 0.6,             # an inside page must be at least this full (of its height)
+    "min_fill_last": 0.5,        # the last article page (the issue's text ends there)
     "min_column_fill": 0.5,      # a column beside a full one: at least this part of its height
     "tolerance_px": 1.0,         # how far text may pass its column edge (rounding)
 }
@@ -43,6 +44,9 @@ class Finding:
     #: empty and a move that empties a page to mend a short column is seen as the bad trade
     #: it is.
     weight: float = 1.0
+    #: The repairs mend it if they can, but a designer accepts the page as it is: not
+    #: reported (the last article page between ``min_fill_last`` and ``min_fill``).
+    advisory: bool = False
 
     def __str__(self) -> str:
         advice = f" ({self.advice})" if self.advice else ""
@@ -72,13 +76,19 @@ def settings_for(layout_audit: dict | None) -> dict:
 
 
 def run_audit(pages: PageMap, settings: dict | None = None,
-              rules: Iterable[str] | None = None) -> list[Finding]:
-    """Every finding of every rule (or of the named ``rules``), in page order."""
+              rules: Iterable[str] | None = None, advisory: bool = False) -> list[Finding]:
+    """Every finding of every rule (or of the named ``rules``), in page order; the
+    ``advisory`` ones (for the repairs to try, not to report) only if asked for."""
     values = settings_for(settings)
     found: list[Finding] = []
     for name in rules or RULES:
-        found.extend(RULES[name](pages, values))
+        found.extend(f for f in RULES[name](pages, values) if advisory or not f.advisory)
     return sorted(found, key=lambda f: (f.page, f.rule))
+
+
+def reported(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings the editor is told about (not the advisory ones)."""
+    return [f for f in findings if not f.advisory]
 
 
 def title_of(pages: PageMap, article: str | None) -> str:
@@ -92,4 +102,4 @@ def title_of(pages: PageMap, article: str | None) -> str:
 from . import fill, overflow, padding, separated, stranded, stray, widows  # noqa: E402,F401
 
 __all__ = ["DEFAULTS", "RULES", "Finding", "Item", "Page", "PageMap", "page_map", "rule",
-           "run_audit", "settings_for", "title_of"]
+           "reported", "run_audit", "settings_for", "title_of"]

@@ -1,5 +1,10 @@
 """Under-filled pages and columns: an inside page whose content stops too high, or a column
-left much shorter than the one beside it."""
+left much shorter than the one beside it (or empty beside it).
+
+The last article page (the back page follows it) is judged by ``min_fill_last``: the issue's
+text ends there, and a last story that ends past the middle of its page reads as the end,
+not as padding. Between ``min_fill_last`` and ``min_fill`` it is still a finding for the
+repairs to mend (they open it up if they can), marked ``advisory``: not reported."""
 
 from __future__ import annotations
 
@@ -12,25 +17,30 @@ from .pagemap import PageMap
 @rule("fill")
 def fill(pages: PageMap, settings: dict):
     least = float(settings["min_fill"])
+    least_last = min(least, float(settings["min_fill_last"]))
     least_column = float(settings["min_column_fill"])
+    last = max((p.number for p in pages.pages if p.kind == "article" and p.items), default=0)
     for page in pages.pages:
         if page.kind != "article" or not page.items or page.height <= 0:
             continue
         used = (max(i.bottom for i in page.items) - page.top) / page.height
         if used < least:
             empty = round((1 - used) * 100)
+            floor = least_last if page.number == last else least
             yield Finding(
                 "fill", page.number, page.items[-1].article,
                 f"under-filled page: {empty}% of it is empty",
-                "the layout grows photos and spacing within its limits to fill it; else "
-                "add text or a photo, or move a short item here",
+                "the layout grows photos and spacing within its limits to fill it; else add "
+                f"about {lines_short(pages, page, floor - used)} lines of text or a photo "
+                "to an article on it, or move a short item here",
                 data={"fill": used, "growable": [
                     (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
                     if earlier.number <= page.number for i in earlier.items
                     if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
                     "quotes": _page_quotes(pages, page),
                     "page_articles": _articles_between(page)},
-                weight=(least - used) / least)
+                weight=(least - used) / least,
+                advisory=page.number == last and used >= least_last)
             continue
         bands = defaultdict(lambda: defaultdict(list))
         for item in page.items:
@@ -40,6 +50,7 @@ def fill(pages: PageMap, settings: dict):
         for columns in bands.values():
             if len(columns) == 1:
                 yield from _alone(pages, page, columns)
+                yield from _empty_beside(pages, page, columns, least_column)
             if len(columns) < 2:
                 continue
             heights = {c: max(i.bottom for i in items) - min(i.y for i in items)
@@ -61,6 +72,40 @@ def fill(pages: PageMap, settings: dict):
                         data={"column": column, "kind": "column", "photos": photos,
                               "quotes": _column_quotes(pages, page, columns[column])},
                         weight=(least_column - height / tallest) / least_column)
+
+
+def lines_short(pages: PageMap, page, share: float, columns: int = 2) -> int:
+    """About how many lines of body text fill ``share`` of ``page``'s height (in each of its
+    ``columns``): what the editor adds to fill it (at least 1)."""
+    heights = sorted(i.h for p in pages.pages for i in p.items
+                     if i.kind == "line" and i.role == "body" and i.h > 0)
+    line = heights[len(heights) // 2] if heights else 16.0
+    return max(1, round(max(share, 0.0) * page.height * columns / line))
+
+
+def _empty_beside(pages: PageMap, page, columns: dict, least_column: float):
+    """A band of two columns with all its content in one, the other empty beside a third of
+    a page or more of text or photo (a box of its own there is :func:`_alone`'s): a hole a
+    designer would not leave."""
+    (column, items), = columns.items()
+    if any(i.kind == "box" and pages.kinds.get(i.article) == "box" for i in items):
+        return
+    widths = [i.limit[1] - i.limit[0] for i in items if i.limit[1] > i.limit[0]]
+    if not widths or max(widths) > 0.6 * (page.right - page.left):
+        return  # one column across the page (a letter, a spanning block): nothing beside
+    height = max(i.bottom for i in items) - min(i.y for i in items)
+    if height < page.height / 3:
+        return
+    empty = 1 - column if column in (0, 1) else 1
+    photos = [(i.article, i.name, i.after) for i in items if i.kind == "photo" and i.after >= 0]
+    yield Finding(
+        "fill", page.number, items[0].article,
+        f"under-filled column: column {empty + 1} is empty beside column {column + 1}",
+        "the layout moves a photo in it to another paragraph; else place it elsewhere "
+        "('after:') or make it smaller", item=f"column {empty + 1}",
+        data={"column": empty, "kind": "column", "photos": photos,
+              "quotes": _column_quotes(pages, page, items)},
+        weight=1.0)
 
 
 def _articles_between(page) -> list[str]:
