@@ -1,5 +1,6 @@
 """Outside layout check of any newsletter PDF: stranded headings, stray lines, lone photos,
-under-filled and blank pages, measured on the PDF's text and image positions alone.
+empty columns, under-filled and blank pages, measured on the PDF's text and image positions
+alone.
 
     python scripts/pdfcheck.py build/2011-q1/*.pdf [--min-fill 0.6]
 

@@ -12,6 +12,8 @@ rejects:
   followed by the headline of a new article (the end of the previous article, cut off from
   it; a short article's second column under its own head is not);
 - ``lone-photo``: an inside page whose only content is a photo and its caption;
+- ``empty-column``: a band of an inside page (between things set across both columns) with a
+  third of the page or more in one column and nothing in the other;
 - ``under-filled``: an inside page whose columns are on average less than ``min_fill``
   (60 %) full — the cover, the back page and the last article page are excepted;
 - ``blank-page``: an inside page with no photo and at most one line of text (padding).
@@ -311,6 +313,36 @@ def _lone_photo(doc: _Doc, number: int) -> list[Finding]:
     return []
 
 
+def _empty_column(doc: _Doc, number: int) -> list[Finding]:
+    """A band of the page (the stretch between two things set across both columns) whose
+    content all sits in one column, a third of the content area deep or more, the column
+    beside it empty: a hole (a box, or an article's end, that did not share its band)."""
+    page = doc.pages[number - 1]
+    (l0, l1), (r0, r1) = doc.columns()
+    _, top, _, bottom = doc.area
+    height = max(bottom - top, 1)
+    # an article headline starts a band, however short it is (its own line is not a column)
+    boxes = [(ln.x0, ln.top, ln.x1, ln.bottom, doc.is_article_headline(ln))
+             for ln in doc.content[number]]
+    bands: list[dict[str, list]] = [{"left": [], "right": []}]
+    for box in sorted(boxes + [(*im, False) for im in page.images], key=lambda b: b[1]):
+        left, right = _overlaps(l0, l1, box[0], box[2]), _overlaps(r0, r1, box[0], box[2])
+        if left and right or box[4]:
+            bands.append({"left": [], "right": []})  # across both: a new band below it
+        elif left or right:
+            bands[-1]["left" if left else "right"].append(box)
+    found = []
+    for band in bands:
+        for full, empty in (("left", "right"), ("right", "left")):
+            if band[full] and not band[empty]:
+                depth = max(b[3] for b in band[full]) - min(b[1] for b in band[full])
+                if depth >= height / 3:
+                    found.append(Finding("empty-column", number,
+                                         f"the {empty} column is empty beside "
+                                         f"{depth / height:.0%} of the page in the {full} one"))
+    return found
+
+
 def _fill(doc: _Doc, number: int) -> float:
     """How far down the content area each column's content reaches, averaged."""
     page = doc.pages[number - 1]
@@ -341,6 +373,7 @@ def check_pages(pages: list[PageContent], min_fill: float = 0.6) -> list[Finding
             continue  # the back page has its own design
         findings += _stray(doc, n)
         findings += _lone_photo(doc, n)
+        findings += _empty_column(doc, n)
         if n != last_article:
             fill = _fill(doc, n)
             if fill < min_fill:
