@@ -3,6 +3,7 @@ travels inside the fit's CSS, and the laid-out pages (and the PDF) put the photo
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pypdf
@@ -237,3 +238,33 @@ def test_a_single_move_written_as_a_mapping_is_one_move_not_its_keys():
         ("#s { break-before: column; }", "moved the subhead")]
     assert [(o, _move_words(o)) for o in _options(moves, quote)] == [
         ("#q { break-before: avoid; }", "kept it with the text before it")]
+
+
+def test_a_move_that_frees_room_takes_a_looser_fit_level_to_keep_the_budget():
+    """Mending the short column (a CSS move) would lose a page at the designed level; one
+    level looser the issue keeps its 2 pages: the move stands, at that level, and says so.
+    Without the looser level it is undone, saying how many lines would let it stand."""
+    from newsletter_pdf.repair import ladder_css
+
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 2, "ladder": {"start": 1, "levels": [{"--line": "15pt"}, {}]},
+        "moves": {"fill": {"column": [{"css": "#art-a { --mend: 1; }", "say": "mended it"}]}}})
+
+    def render(css):
+        loose, mended = "--line: 15pt" in css, "--mend: 1" in css
+        pages = (2 if loose else 1) if mended else (3 if loose else 2)
+        return SimpleNamespace(pages=pages, layout=_page(1, short=not mended), problems=None)
+
+    outcome = fit_and_repair(layout, render, wanted=2, multiple=1)
+    assert outcome.findings == []
+    assert outcome.css.splitlines() == [ladder_css({"--line": "15pt"}), "#art-a { --mend: 1; }"]
+    assert outcome.log == ["pass 1: page 2: under-filled column: column 1 holds 11% of what "
+                           "the column beside it holds → mended it, and set the issue at fit "
+                           "level 1 of 2 to take up the room it freed (it kept its 2 pages)"]
+    layout.repair["ladder"] = {"start": 0, "levels": [{}]}
+    outcome = fit_and_repair(layout, render, wanted=2, multiple=1)
+    assert len(outcome.findings) == 1
+    assert outcome.log[0].startswith("pass 1: tried and undone: page 2: under-filled column")
+    assert re.search(r"→ mended it \(it left 1 page, under the budget of 2: about \d+ "
+                     r"lines more in the issue, or a photo, would let it stand\)$",
+                     outcome.log[0])

@@ -196,17 +196,33 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                 attempt_all([at(level, candidate),
                              at(level, fixes + [rule for _, rule in after])])
         new, new_findings = attempt(at(level, candidate))
+        moved_to = level
+        if level > 0 and not isinstance(new, _Unusable) and new.pages < min(budget,
+                                                                             rendered.pages):
+            # The move freed room and the issue fell under its budget: a looser fit level
+            # takes the room up over the whole issue (a designer opens the issue up rather
+            # than leave its last page short, or the hole unmended).
+            looser = _search(levels, level, budget, new.pages,
+                             lambda i, moves=candidate: attempt(at(i, moves))[0].pages)
+            if looser != level and _score(*attempt(at(looser, candidate)), budget) < \
+                    _score(new, new_findings, budget):
+                moved_to = looser
+                new, new_findings = attempt(at(looser, candidate))
         better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
         short = "" if better or len(planned) > 1 or isinstance(new, _Unusable) \
             or new.pages >= budget else (
-            f" (it left {new.pages} pages, under the budget of {budget}: about "
+            f" (it left {new.pages} page{'s' if new.pages != 1 else ''}, under the budget "
+            f"of {budget}: about "
             f"{under_budget_lines(new, budget, settings)} lines more in the issue, or a "
             "photo, would let it stand)")
+        if better and moved_to != level:
+            short = (f", and set the issue at fit level {moved_to + 1} of {len(levels)} to "
+                     f"take up the room it freed (it kept its {budget} pages)")
         for finding, rule in planned:
             log.append(f"pass {number}: {'' if better else 'tried and undone: '}"
                        f"{_describe(finding)} → {_move_words(rule)}{short}")
         if better:
-            fixes, rendered, findings = candidate, new, new_findings
+            fixes, rendered, findings, level = candidate, new, new_findings, moved_to
         else:
             plan.undone(planned)
     if isinstance(rendered, _Unusable):  # every level failed: report the designed one's errors
