@@ -26,6 +26,7 @@ import re
 import resource
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -123,7 +124,25 @@ def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
     raise error(f"{what} failed: {payload}")
 
 
+def _forget_imports_in_progress() -> None:
+    """In a child forked while another thread of the parent was importing a module: that
+    thread is gone, and the module's import lock (held by it) would never be released — the
+    child's first import of the module would wait for ever (seen: a print finish importing
+    lxml while the other edition's thread did). Drop the locks and the half-initialised
+    modules, so the child imports them afresh. Only this thread runs in the child."""
+    import importlib._bootstrap as bootstrap
+
+    for name, module in list(sys.modules.items()):
+        if getattr(getattr(module, "__spec__", None), "_initializing", False):
+            del sys.modules[name]
+    for table in ("_module_locks", "_blocking_on"):
+        held = getattr(bootstrap, table, None)
+        if isinstance(held, dict):
+            held.clear()
+
+
 def _child_main(conn, func, memory_mb: int | None, scratch: str) -> None:
+    _forget_imports_in_progress()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()

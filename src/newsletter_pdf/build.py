@@ -26,6 +26,7 @@ from .editions import (
     prepare_edition,
 )
 from .enginehost import EngineHost
+from .enginehost import active as _host
 from .errors import Problem, Problems, UsageError, strict_errors
 from .i18n import load_words
 from .images import inspect_images
@@ -153,8 +154,6 @@ def build_issue(target: Path, out_dir: Path | None = None,
 
 #: The reporter of the build in progress (one build at a time per process).
 _reporter: list[Reporter] = [silent()]
-#: The engine host of the build in progress (None: renders fork from this process).
-_host: list[EngineHost | None] = [None]
 #: The editions prepared in the build in progress, by (name, padding pages); None outside
 #: a build (a caller of _prepare between builds gets its own preparation).
 _prepared: list[dict | None] = [None]
@@ -594,7 +593,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     with reporter.stage(f"lay out and write ({name})"):
         rendered = render_pdf(html, manifest.folder, roots, problems,
                               allow_remote=allow_remote, pdf_options=edition.pdf_options,
-                              time_limit=checked.time_limit, host=_host[0], write=write)
+                              time_limit=checked.time_limit, write=write)
     reporter.note(f"{name} edition: {rendered.pages} pages laid out")
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,

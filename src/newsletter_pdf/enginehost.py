@@ -28,6 +28,10 @@ import threading
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 
+#: The engine host of the build in progress (None: renders fork from the build's process).
+#: Every render of a build uses it, the print edition's slug lines included.
+active: list[EngineHost | None] = [None]
+
 
 class EngineHost:
     """The build's side of the host: start it, ask it for render children, close it."""

@@ -73,8 +73,11 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
     renders only). ``isolate`` forces (True) or forbids (False) the child process;
     by default it is used wherever ``fork`` is available. ``host``: an
     :class:`~.enginehost.EngineHost` that forks the child (a warm engine) instead of this
-    process.
+    process; by default the build's own, if one is running.
     """
+    from .enginehost import active
+
+    host = host if host is not None else active[0]
     args = (html, base_dir, roots, allow_remote, pdf_options, write)
     limit = time_limit if time_limit and time_limit > 0 else None
     if isolate is None:
