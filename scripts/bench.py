@@ -126,6 +126,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.yardstick.is_file():
         sys.exit(f"no yardstick at {args.yardstick}; pass --yardstick PATH")
+    # The pipeline's bytecode, as an installed package has it (make bench does the same): an
+    # editable install where PYTHONDONTWRITEBYTECODE is set would compile it on every build.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
+                   stdout=subprocess.DEVNULL)
     # Each measured sample is paired with a yardstick run just before it: the machine's
     # speed drifts (other tenants), so each figure is the median of sample/yardstick ratios.
     sticks: list[float] = []

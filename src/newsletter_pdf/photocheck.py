@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pikepdf
 from PIL import Image
 
 from .errors import Problem
 from .units import MM_PER_PT
+
+if TYPE_CHECKING:  # pikepdf is imported where a PDF is read: the photo preparation
+    import pikepdf  # children import this module and never read one (0.08 s each)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def samples_digest(samples: bytes) -> str:
 def pdf_digest(xobject: pikepdf.Stream) -> str:
     """The identity of an image XObject: its stream as stored when it is a JPEG (only
     DCTDecode), else its decoded samples; "" when it cannot be decoded."""
+    import pikepdf
+
     filters = xobject.get("/Filter")
     if isinstance(filters, pikepdf.Array) and len(filters) == 1:
         filters = filters[0]
@@ -97,6 +102,8 @@ class Placement:
 
 def placements(pdf_path: Path, sources: dict[str, PhotoSource]) -> list[Placement]:
     """Every image of ``pdf_path`` recognised as one of ``sources`` (digest -> photo)."""
+    import pikepdf
+
     from .pdfinspect import inspect_pdf
 
     pages = inspect_pdf(pdf_path)
