@@ -39,7 +39,7 @@ def article(aid: str, paragraphs: int, head: str = "", extra: str = "", **attrs)
 
 def test_every_rule_is_registered():
     assert set(RULES) == {"stranded", "stray", "separated", "widows", "fill", "overflow",
-                          "padding"}
+                          "padding", "panel"}
 
 
 def test_a_clean_page_has_no_findings():
@@ -218,3 +218,34 @@ def test_the_editor_is_told_how_many_lines_fill_a_short_page_or_budget():
     assert under_budget_lines(rendered, 2) == 0
     [short] = [f for f in run_audit(pages, rules=["fill"])]
     assert f"add about {lines_short(pages, last, 0.5 - used)} lines of text" in short.advice
+PANEL = ('<section class="cover" style="position: relative; height: 80mm">'
+         '<div class="cover-bottom" style="position: absolute; left: 0; right: 0; top: 40mm; '
+         'bottom: 0">{}</div></section>')
+
+
+def test_a_placed_panel_too_small_for_its_text_is_found():
+    # a band of the cover placed at a set size: its last lines go to the next page's top
+    _, found = audit(PANEL.format("".join(f"<p>Entry {n}</p>" for n in range(1, 21))) +
+                     article("a", 2), rules=["panel"])
+    assert [(f.page, f.item) for f in found] == [(1, "cover-bottom")]
+    assert found[0].message.startswith("the cover's contents panel is too small for its "
+                                       "text: the rest (from “Entry ")
+    assert "set at the top of page 2" in found[0].message
+    assert found[0].advice == "shorten the teasers or their text, or set contents.place: page-2"
+
+
+def test_text_running_past_a_panels_set_height_is_found():
+    body = ('<header class="masthead" style="position: absolute; top: 0; left: 0; '
+            'width: 80mm; height: 14mm">' + "".join(f"<p>Line {n}</p>" for n in range(4)) +
+            "</header>")
+    _, found = audit(body, rules=["panel"])
+    assert [(f.page, f.item) for f in found] == [(1, "masthead")]
+    # four 12 pt lines (4.2 mm each) in 14 mm: the fourth ends 2.9 mm below the foot
+    assert found[0].message == ("the cover's masthead is too small for its text: it runs "
+                                "2.9 mm past its foot (“Line 3”)")
+
+
+def test_a_panel_that_holds_its_text_is_not_found():
+    _, found = audit(PANEL.format("<p>Entry 1</p><p>Entry 2</p>") + article("a", 2),
+                     rules=["panel"])
+    assert found == []

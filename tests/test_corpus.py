@@ -98,6 +98,32 @@ def test_corpus_issue_builds_both_editions(name, built):
             assert " ".join(normalise_words(title)) in words, (edition, title)
 
 
+def test_contents_too_long_for_the_cover_panel_moves_to_page_2(built):
+    # briefs-boxes lists 20 items, more than the cover's panel holds: the layout's repair
+    # sets the whole list on page 2 (it used to lose it, or print its tail over page 2's
+    # kicker) and keeps the teasers on the cover
+    result = built("briefs-boxes")
+    folder = CORPUS / "briefs-boxes"
+    listed = [title for title, spec in zip(article_titles(folder), yaml.safe_load(
+        (folder / "issue.yaml").read_text(encoding="utf-8"))["articles"])
+        if "within" not in spec]  # a box inside an article is not listed
+    assert len(listed) == 14
+    for edition, out in result.outputs.items():
+        reader = pypdf.PdfReader(out.path)
+        cover = " ".join(normalise_words(reader.pages[0].extract_text()))
+        # the list, up to the first article's kicker
+        second = " ".join(normalise_words(reader.pages[1].extract_text())).split(
+            "network news")[0]
+        assert "this season" not in cover, edition
+        for teaser in ("Record seed swap", "The thousandth loan", "Dates for the winter"):
+            assert " ".join(normalise_words(teaser)) in cover, (edition, teaser)
+        assert second.startswith("this season"), (edition, second[:80])
+        for title in listed + ["About us"]:
+            assert " ".join(normalise_words(title)) in second, (edition, title)
+    assert any("set the contents on page 2 (the cover's panel has no room for all of it)"
+               in line for line in result.repairs), result.repairs
+
+
 def test_us_letter_issue_is_on_letter_paper(built):
     result = built("us-letter")
     with pikepdf.open(result.outputs["email"].path) as pdf:

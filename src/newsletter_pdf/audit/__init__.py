@@ -99,7 +99,7 @@ def title_of(pages: PageMap, article: str | None) -> str:
     return f"“{title[:50]}{'…' if len(title) > 50 else ''}”"
 
 
-from . import fill, overflow, padding, separated, stranded, stray, widows  # noqa: E402,F401
+from . import fill, overflow, padding, panel, separated, stranded, stray, widows  # noqa: E402,F401
 
 __all__ = ["DEFAULTS", "RULES", "Finding", "Item", "Page", "PageMap", "page_map", "rule",
            "reported", "run_audit", "settings_for", "title_of"]

@@ -82,6 +82,10 @@ class PageMap:
     #: article id -> the words the layout may set as a pull quote to fill a short page,
     #: best first: (text, the paragraph they come from (0: none), the editor's spare quote)
     quotes: dict[str, list] = field(default_factory=dict)
+    #: placed panels (absolutely positioned: the cover's bands) that do not hold their text:
+    #: (page, the panel's first class, how far past its foot in px (0: it broke onto the
+    #: next page), the first words that do not fit)
+    panels: list[tuple[int, str, float, str]] = field(default_factory=list)
 
     def items(self, article: str | None = None):
         for page in self.pages:
@@ -181,6 +185,9 @@ def page_map(document, root=None) -> PageMap:
         if isinstance(box, boxes.LineBox):
             _line(box, page, ctx)
             return
+        if element is not None and "::" not in tag and \
+                getattr(box, "style", {}).get("position") in ("absolute", "fixed"):
+            _panel(box, page, classes)
         if (isinstance(box, boxes.BlockBox) and element is not None and "::" not in tag
                 and ctx.get("role", "body") == "body" and tag not in ("article", "section")):
             ctx["block"] = element
@@ -245,6 +252,27 @@ def page_map(document, root=None) -> PageMap:
                 "article-title" in _classes(element):
             result.titles.setdefault(ctx["article"], text.strip())
 
+    placed: dict[int, list] = {}  # a placed panel's element -> [its first page, class, words]
+
+    def _panel(box, page: Page, classes: set[str]) -> None:
+        """A placed (absolutely positioned) panel: nothing carries what does not fit in it
+        to another page as text flows — WeasyPrint sets the rest at the top of the next
+        page, over what is there. Is it broken so, or does its text run past its foot?"""
+        name = sorted(classes)[0] if classes else ""
+        lines = [line for line in box.descendants() if isinstance(line, boxes.LineBox)]
+        first = placed.setdefault(id(box.element), [page.number, name, ""])
+        if first[0] != page.number:  # its continuation, on the next page
+            words = _words(lines[0]) if lines else ""
+            result.panels.append((first[0], name, 0.0, words))
+            return
+        if box.style["height"] == "auto" and "auto" in (box.style["top"], box.style["bottom"]):
+            return  # as tall as its content
+        foot = box.content_box_y() + box.height + box.padding_bottom
+        past = [line for line in lines if line.position_y + line.height > foot + 1.0]
+        if past:
+            over = max(line.position_y + line.height for line in past) - foot
+            result.panels.append((page.number, name, round(over, 1), _words(past[0])))
+
     for number, page in enumerate(document.pages, start=1):
         page_box = page._page_box
         entry = Page(number, "article" if number > 1 else "cover",
@@ -256,6 +284,14 @@ def page_map(document, root=None) -> PageMap:
             entry.kind = "article"
         result.pages.append(entry)
     return result
+
+
+def _words(line) -> str:
+    """The first words of a line box."""
+    from weasyprint.formatting_structure import boxes
+
+    return "".join(b.text for b in line.descendants()
+                   if isinstance(b, boxes.TextBox)).strip()[:40]
 
 
 def _multicol(box) -> bool:
