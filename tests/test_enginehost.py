@@ -39,6 +39,19 @@ def engine_loaded() -> bool:  # runs in a child of the host
     return "weasyprint" in sys.modules
 
 
+def test_children_find_the_preloaded_hyphenation_patterns_read(host):
+    host.preload(["en-GB", "de-DE", "xx-nowhere"])  # an unknown language is passed over
+    assert run_bounded(NamedCall(__name__, "patterns_read"), what="the render",
+                       time_limit=60, host=host) == ["de_DE", "en_GB"]
+    assert host.engine_note() is None  # the host answers as before after a preload
+
+
+def patterns_read() -> list[str]:  # runs in a child of the host
+    import pyphen
+
+    return sorted(path.stem.removeprefix("hyph_") for path in pyphen.hdcache)
+
+
 def test_a_child_killed_by_a_signal_is_reported_as_such(host):
     with pytest.raises(RenderError) as caught:
         run_bounded(NamedCall("signal", "raise_signal", (signal.SIGKILL,)),

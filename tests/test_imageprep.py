@@ -144,3 +144,29 @@ def test_print_keeps_real_transparency(tmp_path, mode):
         assert alpha.getpixel((0, 0)) == 0 and alpha.getpixel((250, 150)) == 255
         if mode != "P":  # a palette keeps one transparent index, no partial alpha
             assert alpha.getpixel((450, 150)) == 128
+
+
+def test_a_rebuild_prepares_cached_photos_without_a_child(make_issue, tmp_path, monkeypatch):
+    # Every photo in the cache: nothing to decode, so no bounded child is started for it
+    # (a first build's photos are prepared in one, time- and memory-limited).
+    from newsletter_pdf import bounded
+    from newsletter_pdf.build import build_issue
+
+    issue, out = make_issue(), tmp_path / "out"
+    started: list[str] = []
+    real = bounded.run_bounded
+
+    def spy(func, *, what, **kwargs):
+        started.append(what)
+        return real(func, what=what, **kwargs)
+
+    monkeypatch.setattr(bounded, "run_bounded", spy)
+    first = build_issue(issue, out_dir=out, editions=("print", "email"))
+    assert sorted(w for w in started if w.startswith("preparing the photos")) == [
+        "preparing the photos of the email edition",
+        "preparing the photos of the print edition"]
+    started.clear()
+    again = build_issue(issue, out_dir=out, editions=("print", "email"))
+    assert [w for w in started if w.startswith("preparing the photos")] == []
+    for name in ("print", "email"):  # the same photos, the same PDFs
+        assert again.outputs[name].path.read_bytes() == first.outputs[name].path.read_bytes()

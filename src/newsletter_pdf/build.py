@@ -188,6 +188,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     engine_note = engine() if _host[0] is None else None  # the host's: asked at the end
     checked.time_limit = time_limit
     manifest = checked.manifest
+    if _host[0] is not None:
+        _host[0].preload([manifest.issue.language, *(a.language for a in checked.articles)])
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []

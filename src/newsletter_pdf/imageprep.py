@@ -64,17 +64,21 @@ class Prepared:
     cached: bool
 
 
-def prepare_image(source: Path, target: Target, cache_dir: Path) -> Prepared:
-    """Prepare ``source`` for ``target`` (or reuse the cached result)."""
+def prepare_image(source: Path, target: Target, cache_dir: Path,
+                  cached_only: bool = False) -> Prepared | None:
+    """Prepare ``source`` for ``target`` (or reuse the cached result). ``cached_only``:
+    None when it is not in the cache (nothing is decoded)."""
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     key = target.key(digest)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     for suffix in (".jpg", ".png"):
         cached = cache_dir / f"{key}{suffix}"
         if cached.is_file():
             with Image.open(cached) as im:
                 return Prepared(cached, im.width, im.height, im.mode, True)
+    if cached_only:
+        return None
+    cache_dir.mkdir(parents=True, exist_ok=True)
     image, icc = _open(data, target)
     lossless = source.suffix.lower() == ".png" or image.mode in ("RGBA", "LA", "P", "PA")
     keeps_alpha = target.press and _transparent(image)

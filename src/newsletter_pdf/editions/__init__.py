@@ -57,17 +57,31 @@ def page_multiple(manifest: Manifest) -> int:
 
 
 def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
-                 problems: Problems, padding_pages: int = 0) -> Edition:
-    """Prepare the images and the settings of one edition (in this process)."""
-    return get_edition(name).prepare(manifest, layout, out_dir, problems, padding_pages)
+                 problems: Problems, padding_pages: int = 0,
+                 cached_only: bool = False) -> Edition | None:
+    """Prepare the images and the settings of one edition (in this process); with
+    ``cached_only``, None unless every photo is in the cache."""
+    return get_edition(name).prepare(manifest, layout, out_dir, problems, padding_pages,
+                                     cached_only)
 
 
 def prepare_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                     problems: Problems, padding_pages: int = 0) -> Edition:
     """:func:`make_edition` in a limited child process (time and memory): photo
-    preparation is bounded like every other stage. The prepared files land in the cache."""
+    preparation is bounded like every other stage. The prepared files land in the cache.
+
+    When every photo is in the cache already (a rebuild), nothing is decoded — only the
+    cached copies' and the originals' headers are read, as the check does — so it is done
+    here, without the child (about a tenth of a second before the first render)."""
     from ..bounded import run_bounded
     from ..errors import RenderError
+
+    found = Problems()
+    edition = make_edition(name, manifest, layout, out_dir, found, padding_pages,
+                           cached_only=True)
+    if edition is not None:
+        problems.items.extend(found.items)
+        return edition
 
     def prepare():
         found = Problems()

@@ -100,8 +100,9 @@ class PdfEdition:
     # -- steps ---------------------------------------------------------------------------
 
     def prepare(self, manifest: Manifest, layout: Layout, out_dir: Path, problems: Problems,
-                padding_pages: int = 0) -> Edition:
-        """Prepare this edition's images (cached by content) and its settings."""
+                padding_pages: int = 0, cached_only: bool = False) -> Edition | None:
+        """Prepare this edition's images (cached by content) and its settings.
+        ``cached_only``: None unless every photo is in the cache already."""
         from ..compose import Edition
         from ..imageprep import cache_dir_for, prepare_image
         from ..images import image_references
@@ -131,8 +132,10 @@ class PdfEdition:
         jobs = list(needed.items())
         with ThreadPoolExecutor(max_workers=2) as pool:
             done = list(pool.map(
-                lambda job: prepare_image(job[0], self.image_target(manifest, job[1]), cache),
-                jobs))
+                lambda job: prepare_image(job[0], self.image_target(manifest, job[1]), cache,
+                                          cached_only), jobs))
+        if None in done:
+            return None
         for (path, width), prepared in zip(jobs, done):
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
             # Known in the PDF by content (two photos often share a prepared size); judged
