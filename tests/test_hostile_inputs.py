@@ -18,7 +18,7 @@ from PIL import Image
 
 from newsletter_pdf.build import check_issue
 from newsletter_pdf.cli import main
-from newsletter_pdf.errors import Problems
+from newsletter_pdf.errors import Problems, ValidationError
 from newsletter_pdf.images import inspect_image
 
 from .conftest import SAMPLE
@@ -355,6 +355,27 @@ IMAGE_HAZARDS = [
                          ids=[h[0] for h in IMAGE_HAZARDS])
 def test_image_hazard(make_issue, name, make, message):
     assert photo_problem(make_issue, name, make()) == message
+
+
+DECODE_HAZARDS = [h for h in IMAGE_HAZARDS  # JPEGs: a build's check leaves decoding them
+                  if h[0] in ("cut.jpg", "damaged.jpg", "header.jpg", "cut.png")]
+
+
+@pytest.mark.parametrize("name, make, message", DECODE_HAZARDS,
+                         ids=[h[0] for h in DECODE_HAZARDS])
+def test_a_build_reports_a_damaged_photo_as_the_check_does(make_issue, tmp_path, name, make,
+                                                           message):
+    # A build leaves a JPEG's full decode to the photo preparation (which decodes anyway):
+    # the error is the check's, word for word and at the same line, and nothing is written
+    # (a PNG is still checked chunk by chunk before: cut.png).
+    from newsletter_pdf.build import build_issue
+
+    folder = with_photo(make_issue, name, make())
+    with pytest.raises(ValidationError) as info:
+        build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
+    assert [str(p).removeprefix(str(folder) + "/") for p in info.value.problems] == [
+        f"issue.yaml:15:9: articles[0].photos[1].file: {message}"]
+    assert not list((tmp_path / "out").glob("*.pdf"))
 
 
 def test_mislabelled_image_is_a_warning(make_issue):

@@ -81,11 +81,13 @@ class BuildResult:
 
 
 def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
-                out_dir: Path | None = None) -> Checked:
+                out_dir: Path | None = None, defer_decode: bool = False) -> Checked:
     """Validate everything without rendering; raise with *all* problems at once.
 
     With ``out_dir`` (a build), photos already verified in that build's cache are not
-    decoded again."""
+    decoded again. ``defer_decode`` (a build of a PDF edition): photos are not decoded
+    here at all; their preparation decodes each one and reports a damaged one in the
+    check's words."""
     problems = Problems()
     manifest = load_manifest(target, problems)
     if manifest is None:
@@ -97,7 +99,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
         from .imageprep import cache_dir_for
         verified = cache_dir_for(Path(out_dir)).parent / "verified"
         fonts = cache_dir_for(Path(out_dir)).parent / "fonts"
-    inspect_images(manifest, problems, verified)
+    inspect_images(manifest, problems, verified, defer=defer_decode)
     _check_alt_texts(manifest, problems)
     layout = load_layout(manifest, problems)
     if layout is not None:
@@ -184,7 +186,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     padder = next((k for k in kinds if k.needs_page_count), None)
     with reporter.stage("check"):
         checked = check_issue(target, strict=strict, allow_html=allow_html,
-                              out_dir=out_dir or _default_out(target))
+                              out_dir=out_dir or _default_out(target),
+                              defer_decode=any(k.is_pdf for k in kinds))
     engine_note = engine() if _host[0] is None else None  # the host's: asked at the end
     checked.time_limit = time_limit
     manifest = checked.manifest

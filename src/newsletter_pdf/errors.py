@@ -74,6 +74,9 @@ class ValidationError(NewsletterError):
         self.written = list(written)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # raised in a bounded child, re-raised in the build
+        return (type(self), (self.problems, self.written))
+
 
 class RenderError(NewsletterError):
     """WeasyPrint could not lay the issue out or write the PDF."""

@@ -94,13 +94,23 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
     return refs
 
 
+def reference_location(manifest: Manifest, key: str, where: Where | None) -> dict:
+    """Where a problem with an image reference is reported: its line, else the manifest."""
+    where = where or (manifest.locations or {}).get(key)
+    return {"file": where.file, "line": where.line, "column": where.column} if where \
+        else {"file": manifest.path}
+
+
 def inspect_images(manifest: Manifest, problems: Problems,
-                   verified: Path | None = None) -> dict[Path, ImageInfo]:
+                   verified: Path | None = None, defer: bool = False) -> dict[Path, ImageInfo]:
     """Open every referenced image; report unreadable, unsupported or oversized ones.
 
     ``verified`` (a folder in the build's cache) remembers, by content hash, the photos
     whose every byte decoded cleanly: a rebuild skips that full decode (about a tenth of
-    a second a photo)."""
+    a second a photo). ``defer``: no full decode of JPEGs here — the photo preparation of a
+    PDF edition decodes each photo anyway and reports a damaged one in the same words
+    (a progressive JPEG costs nearly a full decode even at 1/8 scale: this was most of a
+    first build's check)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -110,15 +120,13 @@ def inspect_images(manifest: Manifest, problems: Problems,
         if path in seen:
             continue
         seen.add(path)
-        where = where or (manifest.locations or {}).get(key)
-        loc = {"file": where.file, "line": where.line, "column": where.column} if where \
-            else {"file": manifest.path}
-        jobs.append((path, key, loc))
+        jobs.append((path, key, reference_location(manifest, key, where)))
 
     def one(job):
         path, key, loc = job
         found = Problems()
-        return inspect_image(path, found, key=key, verified=verified, **loc), found
+        return inspect_image(path, found, key=key, verified=verified, defer=defer,
+                             **loc), found
 
     # Decoding releases the interpreter lock: one photo per core (reported in order). The
     # warning filter is set here, once, for every thread (each photo's own is not safe
@@ -146,10 +154,13 @@ def _digest(path: Path) -> str | None:
 
 
 def inspect_image(path: Path, problems: Problems, key: str = "",
-                  verified: Path | None = None, **loc) -> ImageInfo | None:
+                  verified: Path | None = None, defer: bool = False,
+                  **loc) -> ImageInfo | None:
     """Open one image (header and a full decode check) or record why it cannot be used.
 
-    Every refusal names the file and says what to do about it.
+    Every refusal names the file and says what to do about it. ``defer``: leave a JPEG's
+    full decode to the photo preparation that follows (a build: it decodes every photo
+    anyway, and reports a damaged one in the same words, :func:`decode_problem`).
     """
     name = path.name
 
@@ -199,35 +210,43 @@ def inspect_image(path: Path, problems: Problems, key: str = "",
             if problem:
                 bad(problem)
                 return None
-            digest = _digest(path) if verified is not None else None
-            if digest is None or not (verified / digest).is_file():
+            defer = defer and fmt == "JPEG"  # (a PNG's chunk-by-chunk check stays here)
+            digest = _digest(path) if verified is not None and not defer else None
+            if not defer and (digest is None or not (verified / digest).is_file()):
                 _full_decode(im)
                 if digest is not None:
                     with contextlib.suppress(OSError):
                         verified.mkdir(parents=True, exist_ok=True)
                         (verified / digest).touch()
-    except Image.DecompressionBombError:
-        bad(f"claims more than {MAX_PIXELS // 1_000_000} megapixels (a decompression "
-            "bomb?); scale it down or export it again")
-        return None
-    except UnidentifiedImageError:
-        bad(f"looks like {actual} but cannot be read (corrupt); re-export it as JPEG or PNG")
-        return None
-    except MemoryError:
-        bad("is too large to decode in the memory available; scale it down")
-        return None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        detail = str(exc) or type(exc).__name__
-        if isinstance(exc, EOFError) or "truncat" in detail.lower():
-            bad("is truncated (the file ends too early: an interrupted copy or download); "
-                "copy it again from the original")
-        else:
-            bad(f"is damaged ({detail}); export it again from the original")
+    except DECODE_ERRORS as exc:
+        bad(decode_problem(exc, actual))
         return None
     if suffix and fmt in EXTENSIONS and suffix not in EXTENSIONS[fmt]:
         problems.warn(f"{name} is a {fmt} image named {suffix}; rename it to "
                       f"{path.stem}{EXTENSIONS[fmt][0]}", key=key, **loc)
     return ImageInfo(path, fmt, width, height, mode)
+
+
+#: What decoding a bad image raises (Pillow names damage in several ways).
+DECODE_ERRORS = (Image.DecompressionBombError, UnidentifiedImageError, MemoryError, OSError,
+                 SyntaxError, ValueError, EOFError)
+
+
+def decode_problem(exc: BaseException, actual: str | None) -> str:
+    """What is wrong with an image whose decoding raised ``exc`` (``actual``: the format its
+    first bytes say), and what to do: the words after the file's name."""
+    if isinstance(exc, Image.DecompressionBombError):
+        return (f"claims more than {MAX_PIXELS // 1_000_000} megapixels (a decompression "
+                "bomb?); scale it down or export it again")
+    if isinstance(exc, UnidentifiedImageError):
+        return f"looks like {actual} but cannot be read (corrupt); re-export it as JPEG or PNG"
+    if isinstance(exc, MemoryError):
+        return "is too large to decode in the memory available; scale it down"
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, EOFError) or "truncat" in detail.lower():
+        return ("is truncated (the file ends too early: an interrupted copy or download); "
+                "copy it again from the original")
+    return f"is damaged ({detail}); export it again from the original"
 
 
 def _dimensions_problem(width: int, height: int) -> str | None:

@@ -8,6 +8,7 @@ entry in the registry (``editions/__init__.py``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from pathlib import Path
@@ -105,7 +106,7 @@ class PdfEdition:
         ``cached_only``: None unless every photo is in the cache already."""
         from ..compose import Edition
         from ..imageprep import cache_dir_for, prepare_image
-        from ..images import image_references
+        from ..images import DECODE_ERRORS, image_references
         from ..photocheck import PhotoSource, original_size, prepared_digest
 
         widths = image_widths(layout)
@@ -117,7 +118,9 @@ class PdfEdition:
             "pdf_identifier": _identifier(manifest, self.name),
         })
         needed: dict[Path, float] = {}  # one file may be placed twice: prepare for the largest
-        for path, key, _ in image_references(manifest):
+        keys: dict[Path, tuple] = {}  # where each is named (for a damaged one's error)
+        for path, key, where in image_references(manifest):
+            keys.setdefault(path, (key, where))
             if path.suffix.lower() == ".svg":
                 url = self.svg_url(path, manifest, cache)
                 if url:
@@ -129,13 +132,19 @@ class PdfEdition:
         # Decoding, resizing and encoding release the interpreter lock: two photos at once.
         from concurrent.futures import ThreadPoolExecutor
 
+        def one(job):
+            try:
+                return prepare_image(job[0], self.image_target(manifest, job[1]), cache,
+                                     cached_only)
+            except DECODE_ERRORS as exc:  # the build's check left the decoding to us
+                return exc
+
         jobs = list(needed.items())
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            done = list(pool.map(
-                lambda job: prepare_image(job[0], self.image_target(manifest, job[1]), cache,
-                                          cached_only), jobs))
+        with _strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(one, jobs))
         if None in done:
             return None
+        _report_damaged(manifest, jobs, done, keys, problems)
         for (path, width), prepared in zip(jobs, done):
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
             # Known in the PDF by content (two photos often share a prepared size); judged
@@ -163,6 +172,36 @@ class PdfEdition:
     def warm(self, checked, out: Path, pdfs: dict[str, Path]) -> None:
         """Fill the caches this edition's build will read (run on the other core while the
         PDFs lay out, so its own build later is quick). Nothing by default."""
+
+
+@contextlib.contextmanager
+def _strict_decoding():
+    """Decode to the last byte: WeasyPrint, when imported, lets Pillow accept a truncated
+    photo (it would rather print half of it); a build must report it instead."""
+    from PIL import ImageFile
+
+    relaxed = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = relaxed
+
+
+def _report_damaged(manifest: Manifest, jobs: list, done: list, keys: dict,
+                    problems: Problems) -> None:
+    """Photos that would not decode, reported as the check reports them (file, line, what
+    to do); the build stops there."""
+    from ..images import decode_problem, reference_location, sniff
+
+    for (path, _), result in zip(jobs, done):
+        if isinstance(result, BaseException):
+            key, where = keys[path]
+            with open(path, "rb") as handle:
+                actual = sniff(handle.read(512))
+            problems.error(f"{path.name} {decode_problem(result, actual)}", key=key,
+                           **reference_location(manifest, key, where))
+    problems.raise_if_errors()
 
 
 def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, float],
