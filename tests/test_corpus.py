@@ -107,7 +107,7 @@ def test_contents_too_long_for_the_cover_panel_moves_to_page_2(built):
     listed = [title for title, spec in zip(article_titles(folder), yaml.safe_load(
         (folder / "issue.yaml").read_text(encoding="utf-8"))["articles"])
         if "within" not in spec]  # a box inside an article is not listed
-    assert len(listed) == 14
+    assert len(listed) == 15
     for edition, out in result.outputs.items():
         reader = pypdf.PdfReader(out.path)
         cover = " ".join(normalise_words(reader.pages[0].extract_text()))
@@ -133,7 +133,15 @@ def test_us_letter_issue_is_on_letter_paper(built):
 
 # What the outside check (tests/support/pdfcheck.py) still finds, exactly (a fix or a new
 # finding fails the test: add an entry with the measured reason). Nothing today.
-KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {}
+_P7 = ("p7: the last lines of 'Compost day draws a crowd' (3 in column 1, 4 in column 2) "
+       "above 'Thank you, Pat'. The outside check counts the 3; the build's audit judges the "
+       "fuller column (4 > stray_lines 3) and lets it stand. It appeared when the cover's "
+       "contents (20 items, lost from the cover until the panel rule found it) moved to "
+       "page 2 and pushed the issue's text a quarter page down")
+KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
+    ("briefs-boxes", "email"): (["page 7: stray-lines"], _P7),
+    ("briefs-boxes", "print"): (["page 7: stray-lines"], _P7),
+}
 
 # What the build's own audit still reports (warnings starting "layout:"), both editions,
 # exactly (a fix or a new finding fails the test: add an entry with the reason the repairs
