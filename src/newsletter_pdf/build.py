@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from .editions import (
     page_multiple,
     page_reference,
     prepare_edition,
+    prepare_photos,
 )
 from .enginehost import EngineHost
 from .enginehost import active as _host
@@ -148,7 +150,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
-        _prepared[0] = None
+        _prepared[0] = _photo_pass[0] = None
         if own and _host[0] is not None:
             _host[0].close()
         _host[0] = None
@@ -156,6 +158,9 @@ def build_issue(target: Path, out_dir: Path | None = None,
 
 #: The reporter of the build in progress (one build at a time per process).
 _reporter: list[Reporter] = [silent()]
+#: The PDF editions whose photos the build in progress prepares in one pass (each photo
+#: decoded once for all), and whether that is done; None outside a build.
+_photo_pass: list[dict | None] = [None]
 #: The editions prepared in the build in progress, by (name, padding pages); None outside
 #: a build (a caller of _prepare between builds gets its own preparation).
 _prepared: list[dict | None] = [None]
@@ -199,6 +204,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
+    _photo_pass[0] = {"lock": threading.Lock(), "done": False, "editions": pdf_names}
     pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
                  if REGISTRY[n].is_pdf}
     # The other editions' slow preparation (the web edition's WebP photos and font
@@ -574,6 +580,14 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
     and the problems the preparation found, each time."""
     key, memo = (name, padding_pages), _prepared[0]
     made = memo.get(key) if memo is not None else None
+    photos = _photo_pass[0]
+    if made is None and photos is not None:
+        # the first edition to ask prepares every PDF edition's photos (one decode each)
+        with photos["lock"]:
+            if not photos["done"]:
+                with _reporter[0].stage("prepare photos"):
+                    prepare_photos(photos["editions"], manifest, layout, out)
+                photos["done"] = True
     if made is None:
         found = Problems()
         with _reporter[0].stage(f"prepare photos ({name})"):

@@ -68,18 +68,44 @@ def prepare_image(source: Path, target: Target, cache_dir: Path,
                   cached_only: bool = False) -> Prepared | None:
     """Prepare ``source`` for ``target`` (or reuse the cached result). ``cached_only``:
     None when it is not in the cache (nothing is decoded)."""
+    return prepare_images(source, [target], cache_dir, cached_only)[0]
+
+
+def prepare_images(source: Path, targets: list[Target], cache_dir: Path,
+                   cached_only: bool = False) -> list[Prepared | None]:
+    """Prepare ``source`` for each of ``targets`` (several editions), decoding it once —
+    at the resolution the most demanding target needs — for all the copies not cached
+    yet. ``cached_only``: None for each copy not in the cache (nothing is decoded)."""
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    key = target.key(digest)
+    keys = [target.key(digest) for target in targets]
+    done: list[Prepared | None] = [_cached(cache_dir, key) for key in keys]
+    missing = [i for i, prepared in enumerate(done) if prepared is None]
+    if cached_only or not missing:
+        return done
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with Image.open(io.BytesIO(data)) as probe:
+        width = probe.width
+    finest = max(missing, key=lambda i: _wanted_width(width, targets[i]))
+    decoded, icc = _open(data, targets[finest], resize=False)
+    for i in missing:
+        image = _resized(decoded, targets[i])
+        done[i] = _write(image, icc, targets[i], source, cache_dir, keys[i])
+    return done
+
+
+def _cached(cache_dir: Path, key: str) -> Prepared | None:
     for suffix in (".jpg", ".png"):
         cached = cache_dir / f"{key}{suffix}"
         if cached.is_file():
             with Image.open(cached) as im:
                 return Prepared(cached, im.width, im.height, im.mode, True)
-    if cached_only:
-        return None
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    image, icc = _open(data, target)
+    return None
+
+
+def _write(image: Image.Image, icc: bytes | None, target: Target, source: Path,
+           cache_dir: Path, key: str) -> Prepared:
+    """Colour-convert and encode one prepared copy into the cache."""
     lossless = source.suffix.lower() == ".png" or image.mode in ("RGBA", "LA", "P", "PA")
     keeps_alpha = target.press and _transparent(image)
     if keeps_alpha:
@@ -112,8 +138,9 @@ def prepare_image(source: Path, target: Target, cache_dir: Path,
     return Prepared(path, image.width, image.height, image.mode, False)
 
 
-def _open(data: bytes, target: Target):
-    """Decode, honouring EXIF orientation; shrink early (JPEG draft mode) when we can."""
+def _open(data: bytes, target: Target, resize: bool = True):
+    """Decode, honouring EXIF orientation; shrink early (JPEG draft mode) when we can.
+    ``resize=False``: leave the final resize to :func:`_resized`."""
     image = Image.open(io.BytesIO(data))
     icc = image.info.get("icc_profile")
     wanted = _wanted_width(image.width, target)
@@ -130,11 +157,16 @@ def _open(data: bytes, target: Target):
         image = image.convert("RGBA")
     elif image.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
         image = image.convert("RGB")
+    return (_resized(image, target) if resize else image), icc
+
+
+def _resized(image: Image.Image, target: Target) -> Image.Image:
+    """``image`` at the width ``target`` wants (never enlarged)."""
     wanted = _wanted_width(image.width, target)
     if wanted < image.width:
         height = max(1, round(image.height * wanted / image.width))
         image = image.resize((wanted, height), Image.LANCZOS, reducing_gap=3.0)
-    return image, icc
+    return image
 
 
 def _wanted_width(width: int, target: Target) -> int:

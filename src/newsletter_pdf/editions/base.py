@@ -117,18 +117,12 @@ class PdfEdition:
             "custom_metadata": True,
             "pdf_identifier": _identifier(manifest, self.name),
         })
-        needed: dict[Path, float] = {}  # one file may be placed twice: prepare for the largest
-        keys: dict[Path, tuple] = {}  # where each is named (for a damaged one's error)
-        for path, key, where in image_references(manifest):
-            keys.setdefault(path, (key, where))
+        for path, _, _ in image_references(manifest):
             if path.suffix.lower() == ".svg":
                 url = self.svg_url(path, manifest, cache)
                 if url:
                     edition.image_urls[str(path)] = url
-                continue
-            needed[path] = max(placed_width(manifest, path, key, widths,
-                                            self.column_photo_height),
-                               needed.get(path, 0.0))
+        needed = self.photo_widths(manifest, widths)
         # Decoding, resizing and encoding release the interpreter lock: two photos at once.
         from concurrent.futures import ThreadPoolExecutor
 
@@ -140,11 +134,11 @@ class PdfEdition:
                 return exc
 
         jobs = list(needed.items())
-        with _strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
+        with strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
             done = list(pool.map(one, jobs))
         if None in done:
             return None
-        _report_damaged(manifest, jobs, done, keys, problems)
+        report_damaged(manifest, [path for path, _ in jobs], done, problems)
         for (path, width), prepared in zip(jobs, done):
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
             # Known in the PDF by content (two photos often share a prepared size); judged
@@ -153,6 +147,19 @@ class PdfEdition:
                                        PhotoSource(path, *original_size(path), width))
         edition.roots = self.roots(manifest, cache)
         return edition
+
+    def photo_widths(self, manifest: Manifest, widths: dict[str, float]) -> dict[Path, float]:
+        """Each raster image of the issue and the largest width (mm) the layout can give it
+        in this edition (one file may be placed twice: prepared for the larger)."""
+        from ..images import image_references
+
+        needed: dict[Path, float] = {}
+        for path, key, _ in image_references(manifest):
+            if path.suffix.lower() != ".svg":
+                needed[path] = max(placed_width(manifest, path, key, widths,
+                                                self.column_photo_height),
+                                   needed.get(path, 0.0))
+        return needed
 
     def finish(self, pdf: bytes, manifest: Manifest, layout: Layout, edition: Edition,
                pages: int, problems: Problems) -> bytes:
@@ -175,7 +182,7 @@ class PdfEdition:
 
 
 @contextlib.contextmanager
-def _strict_decoding():
+def strict_decoding():
     """Decode to the last byte: WeasyPrint, when imported, lets Pillow accept a truncated
     photo (it would rather print half of it); a build must report it instead."""
     from PIL import ImageFile
@@ -188,13 +195,16 @@ def _strict_decoding():
         ImageFile.LOAD_TRUNCATED_IMAGES = relaxed
 
 
-def _report_damaged(manifest: Manifest, jobs: list, done: list, keys: dict,
-                    problems: Problems) -> None:
-    """Photos that would not decode, reported as the check reports them (file, line, what
-    to do); the build stops there."""
-    from ..images import decode_problem, reference_location, sniff
+def report_damaged(manifest: Manifest, paths: list[Path], results: list,
+                   problems: Problems) -> None:
+    """Photos that would not decode (their result is the exception), reported as the check
+    reports them (file, line, what to do); the build stops there."""
+    from ..images import decode_problem, image_references, reference_location, sniff
 
-    for (path, _), result in zip(jobs, done):
+    keys: dict[Path, tuple] = {}
+    for path, key, where in image_references(manifest):
+        keys.setdefault(path, (key, where))
+    for path, result in zip(paths, results):
         if isinstance(result, BaseException):
             key, where = keys[path]
             with open(path, "rb") as handle:
