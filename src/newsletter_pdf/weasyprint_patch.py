@@ -97,8 +97,8 @@ _COLUMN_NEW = """\
                         _search_low = _search_k
                 elif fits:
                     _search_high = _search_k
-                else:
-                    _search_low, _search_lost = _search_k, lost_space
+                else:  # walking up, the original steps by the least lost space so far
+                    _search_low, _search_lost = _search_k, min(_search_lost, lost_space)
                 found = False
                 if _search_high is not None and _search_mode == "px" and \\
                         _search_high - _search_low <= 1:
@@ -143,6 +143,10 @@ _COLUMN_NEW = """\
                 else:
                     _search_k = (_search_low + _search_high) / 2
                 height = _search_base + _search_k
+                # The original keeps the least lost space of every layout so far as it
+                # walks up; searched, the next height (often lower) must report its own
+                # space, not a higher one's (the lost steps take the least, above).
+                lost_space = inf
 """
 
 _COLUMN_INIT_OLD = """\
