@@ -46,12 +46,15 @@ class Target:
         """For a printing press: CMYK, full-resolution chroma, never PNG."""
         return self.cmyk_profile is not None
 
-    def key(self, digest: str) -> str:
+    def key(self, digest: str, basis: Target | None = None) -> str:
+        """The cache name of this copy of the photo ``digest`` (decoded for ``basis``)."""
         profile = ""
         if self.cmyk_profile:
             profile = hashlib.sha256(self.cmyk_profile.read_bytes()).hexdigest()[:16]
         params = json.dumps([CACHE_VERSION, self.edition, round(self.max_width_mm, 2),
                              self.ppi, self.max_ppi, self.jpeg_quality, profile])
+        if basis is not None and basis != self:
+            params += "|decoded for " + basis.key(digest)
         return hashlib.sha256((digest + params).encode()).hexdigest()[:32]
 
 
@@ -65,33 +68,48 @@ class Prepared:
 
 
 def prepare_image(source: Path, target: Target, cache_dir: Path,
-                  cached_only: bool = False) -> Prepared | None:
+                  cached_only: bool = False, basis: Target | None = None) -> Prepared | None:
     """Prepare ``source`` for ``target`` (or reuse the cached result). ``cached_only``:
-    None when it is not in the cache (nothing is decoded)."""
-    return prepare_images(source, [target], cache_dir, cached_only)[0]
+    None when it is not in the cache (nothing is decoded). ``basis``: see
+    :func:`prepare_images`."""
+    return prepare_images(source, [target], cache_dir, cached_only, basis)[0]
 
 
 def prepare_images(source: Path, targets: list[Target], cache_dir: Path,
-                   cached_only: bool = False) -> list[Prepared | None]:
-    """Prepare ``source`` for each of ``targets`` (several editions), decoding it once —
-    at the resolution the most demanding target needs — for all the copies not cached
-    yet. ``cached_only``: None for each copy not in the cache (nothing is decoded)."""
+                   cached_only: bool = False,
+                   basis: Target | None = None) -> list[Prepared | None]:
+    """Prepare ``source`` for each of ``targets`` (several editions), decoding it once for
+    all the copies not cached yet. ``cached_only``: None for each copy not in the cache
+    (nothing is decoded).
+
+    ``basis``: the target the photo is decoded for — the most demanding of every edition
+    that could place it (see editions.photo_bases), whichever editions this build makes —
+    so that a copy is the same whether its edition is built alone or beside the others
+    (and the cache key says which decode it came from). Default: each target its own."""
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    keys = [target.key(digest) for target in targets]
+    keys = [target.key(digest, basis) for target in targets]
     done: list[Prepared | None] = [_cached(cache_dir, key) for key in keys]
     missing = [i for i, prepared in enumerate(done) if prepared is None]
     if cached_only or not missing:
         return done
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with Image.open(io.BytesIO(data)) as probe:
-        width = probe.width
-    finest = max(missing, key=lambda i: _wanted_width(width, targets[i]))
-    decoded, icc = _open(data, targets[finest], resize=False)
+    groups: dict[Target, list[int]] = {}  # one decode per basis
     for i in missing:
-        image = _resized(decoded, targets[i])
-        done[i] = _write(image, icc, targets[i], source, cache_dir, keys[i])
+        groups.setdefault(basis or targets[i], []).append(i)
+    for decode_for, members in groups.items():
+        decoded, icc = _open(data, decode_for, resize=False)
+        for i in members:
+            image = _resized(decoded, targets[i])
+            done[i] = _write(image, icc, targets[i], source, cache_dir, keys[i])
     return done
+
+
+def finest(source: Path, targets: list[Target]) -> Target:
+    """Of ``targets``, the one that needs the most of ``source``'s pixels."""
+    with Image.open(source) as probe:
+        width = probe.width
+    return max(targets, key=lambda t: (_wanted_width(width, t), t.max_width_mm * t.ppi))
 
 
 def _cached(cache_dir: Path, key: str) -> Prepared | None:

@@ -65,6 +65,22 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                                      cached_only)
 
 
+def photo_bases(manifest: Manifest, layout: Layout) -> dict:
+    """For each photo, the target it is decoded for: the most demanding of every PDF
+    edition's (print's, usually), whichever editions a build makes — so a copy is the same
+    built alone or beside the others, and one decode serves them all."""
+    from ..imageprep import finest
+    from .base import image_widths
+
+    widths = image_widths(layout)
+    targets: dict[Path, list] = {}
+    for name in PDF_EDITIONS:
+        kind = get_edition(name)
+        for path, width in kind.photo_widths(manifest, widths).items():
+            targets.setdefault(path, []).append(kind.image_target(manifest, width))
+    return {path: finest(path, found) for path, found in targets.items()}
+
+
 def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
                    out_dir: Path) -> None:
     """Every photo of the issue prepared for all the editions ``names`` at once, in one
@@ -86,13 +102,14 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
         kind = get_edition(name)
         for path, width in kind.photo_widths(manifest, widths).items():
             jobs.setdefault(path, []).append(kind.image_target(manifest, width))
-    if all(None not in prepare_images(path, targets, cache, cached_only=True)
+    bases = photo_bases(manifest, layout)
+    if all(None not in prepare_images(path, targets, cache, True, bases[path])
            for path, targets in jobs.items()):
         return  # a rebuild: nothing to decode
 
     def one(job):
         try:
-            return prepare_images(job[0], job[1], cache)
+            return prepare_images(job[0], job[1], cache, basis=bases[job[0]])
         except DECODE_ERRORS as exc:
             return exc
 

@@ -126,10 +126,14 @@ class PdfEdition:
         # Decoding, resizing and encoding release the interpreter lock: two photos at once.
         from concurrent.futures import ThreadPoolExecutor
 
+        from . import photo_bases
+
+        bases = photo_bases(manifest, layout)
+
         def one(job):
             try:
                 return prepare_image(job[0], self.image_target(manifest, job[1]), cache,
-                                     cached_only)
+                                     cached_only, bases[job[0]])
             except DECODE_ERRORS as exc:  # the build's check left the decoding to us
                 return exc
 
