@@ -31,3 +31,40 @@ def test_a_child_forked_while_another_thread_imports_a_module_can_import_it(tmp_
         importer.join()
         sys.modules.pop("slow_to_import", None)
     assert value == 42
+
+
+def test_a_kept_layout_writes_the_same_pdf_as_a_render_that_writes(tmp_path):
+    # The search lays out and keeps the child waiting; the PDF asked of it later is the
+    # very PDF a render that writes at once makes (the layout is not done again).
+    import os
+
+    from newsletter_pdf.errors import Problems
+    from newsletter_pdf.render import render_pdf
+
+    html = ("<html><head><style>@page { size: A6 }</style></head><body>"
+            + "<p>A paragraph of text that goes on for a while.</p>" * 40 + "</body></html>")
+    options = {"pdf_identifier": b"0123456789abcdef"}
+    direct = render_pdf(html, tmp_path, [tmp_path], Problems(), pdf_options=options)
+    laid = render_pdf(html, tmp_path, [tmp_path], Problems(), pdf_options=options,
+                      write=False, keep=True)
+    assert laid.pdf == b"" and laid.pages == direct.pages > 1 and laid.kept is not None
+    pid = laid.kept._child.process.pid
+    os.kill(pid, 0)  # waiting, with its layout
+    written = laid.write()
+    assert written.pdf == direct.pdf and laid.kept is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped
+
+
+def test_a_kept_layout_not_chosen_is_stopped(tmp_path):
+    import os
+
+    from newsletter_pdf.errors import Problems
+    from newsletter_pdf.render import render_pdf
+
+    laid = render_pdf("<p>x</p>", tmp_path, [tmp_path], Problems(), write=False, keep=True)
+    pid = laid.kept._child.process.pid
+    laid.drop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    laid.drop()  # twice: nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 
 import pytest
@@ -169,22 +170,30 @@ def test_a_first_build_renders_the_tightest_level_beside_the_designed_one():
 
 def test_a_first_build_lays_out_its_search_and_writes_only_the_chosen_fit(
         make_issue, tmp_path, monkeypatch):
-    """The renders of the fit search are laid out only (no PDF written); the chosen fit is
-    written beside the print edition's render, and gives the same file as a build that
-    writes every render it tries (one edition alone)."""
+    """The renders of the fit search are laid out only (no PDF written) and kept waiting in
+    their children; the chosen one writes its PDF from its layout (not laid out again)
+    beside the print edition's render, the others are let go — the same file as a build
+    that writes every render it tries (one edition alone)."""
     folder = make_issue()
     calls: list[tuple[str, bool]] = []
-    original = build_module._render
+    original, original_kept = build_module._render, build_module._write_kept
 
     def render(manifest, checked, out, name, *args, write=True, **kwargs):
         calls.append((name, write))
         return original(manifest, checked, out, name, *args, write=write, **kwargs)
 
+    def write_kept(manifest, checked, name, chosen, problems):
+        calls.append((name, "kept"))
+        return original_kept(manifest, checked, name, chosen, problems)
+
     monkeypatch.setattr(build_module, "_render", render)
+    monkeypatch.setattr(build_module, "_write_kept", write_kept)
     both = build_issue(folder, out_dir=tmp_path / "both", preflight=False)
     searched = [call for call in calls if not call[1]]
     assert len(searched) >= 2 and {name for name, _ in searched} == {"email"}
-    assert sorted(call for call in calls if call[1]) == [("email", True), ("print", True)]
+    assert sorted([call for call in calls if call[1]], key=str) == [("email", "kept"),
+                                                                 ("print", True)]
+    assert build_module._kept == [] and multiprocessing.active_children() == []
     calls.clear()
     alone = build_issue(folder, out_dir=tmp_path / "alone", editions=("email",),
                         preflight=False)

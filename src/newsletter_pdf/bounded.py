@@ -75,53 +75,149 @@ def run_bounded(func: Callable[[], T], *, what: str, time_limit: float | None,
     """
     if not can_fork():  # pragma: no cover - Windows
         return func()
-    sweep_scratch()
-    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
-    if host is not None:
-        receiver = sender = None  # the child's result pipe exists once it has started
-        process = host.process(func, memory_mb, scratch)
-    else:
-        ctx = multiprocessing.get_context("fork")
-        receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_child_main, args=(sender, func, memory_mb, scratch),
-                              name="newsletter-bounded", daemon=True)
-    hint = f"; {hint}" if hint else ""
-    too_slow = error(f"{what} took longer than {time_limit:g} s and was stopped{hint}"
-                     if time_limit else f"{what} was stopped")
-    with sigterm_interrupts():
+    child = _Child(func, what, time_limit, memory_mb, hint, error, host)
+    try:
+        return child.result()
+    finally:
+        child.close()
+
+
+def run_kept(func: Callable[[], T], *, what: str, time_limit: float | None,
+             memory_mb: int | None = None, hint: str = "",
+             error: type[NewsletterError] = NewsletterError, host=None) -> tuple[T, Kept | None]:
+    """As :func:`run_bounded`, for a ``func`` that hands its result over early
+    (:func:`hand_over`) and waits: the result, and the child kept waiting — ask it to go
+    on (:meth:`Kept.resume`) or stop it (:meth:`Kept.close`). ``None`` when the child
+    returned without handing over (or cannot be forked)."""
+    if not can_fork():  # pragma: no cover - Windows
+        return func(), None
+    child = _Child(func, what, time_limit, memory_mb, hint, error, host)
+    try:
+        value = child.result()
+    except BaseException:
+        child.close()
+        raise
+    if not child.kept:
+        child.close()
+        return value, None
+    return value, Kept(child)
+
+
+class Kept:
+    """A bounded child that handed its result over and waits to go on (see run_kept)."""
+
+    def __init__(self, child: _Child):
+        self._child = child
+
+    @property
+    def alive(self) -> bool:
+        return self._child.receiver is not None
+
+    @property
+    def time_limit(self) -> float | None:
+        return self._child.time_limit
+
+    def resume(self):
+        """Let it go on; its final result (bounded by the same time limit), then it ends."""
+        child = self._child
         try:
-            process.start()
-            if sender is None:
-                receiver = process.receiver
-            else:
+            os.kill(child.process.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            pass  # it died: its result pipe says so
+        try:
+            return child.result()
+        finally:
+            child.close()
+
+    def close(self) -> None:
+        """Stop it (not needed after all)."""
+        self._child.close()
+
+
+_handover: list = [None]  # in a child: where its result goes
+
+
+def hand_over(value) -> None:
+    """In a child started by :func:`run_kept`: send ``value`` as its result now and wait
+    until the build asks it to go on (it is stopped otherwise). Elsewhere: nothing."""
+    conn = _handover[0]
+    if conn is None:
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # before sending: none lost
+    conn.send(("kept", value))
+    signal.sigwait({signal.SIGUSR1})
+
+
+class _Child:
+    """One bounded child: started at once; its results read with the time limit."""
+
+    def __init__(self, func, what, time_limit, memory_mb, hint, error, host):
+        self.what, self.time_limit, self.memory_mb = what, time_limit, memory_mb
+        self.error, self.kept = error, False
+        self.hint = f"; {hint}" if hint else ""
+        sweep_scratch()
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        if host is not None:
+            sender = None  # the child's result pipe exists once it has started
+            self.process = host.process(func, memory_mb, self.scratch)
+        else:
+            ctx = multiprocessing.get_context("fork")
+            self.receiver, sender = ctx.Pipe(duplex=False)
+            self.process = ctx.Process(target=_child_main,
+                                       args=(sender, func, memory_mb, self.scratch),
+                                       name="newsletter-bounded", daemon=True)
+        try:
+            with sigterm_interrupts():
+                self.process.start()
+        except BaseException:
+            if sender is not None:
                 sender.close()
+                self.receiver.close()
+            self.receiver = None
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
+        if sender is None:
+            self.receiver = self.process.receiver
+        else:
+            sender.close()
+
+    def result(self):
+        what, hint, error, limit = self.what, self.hint, self.error, self.time_limit
+        too_slow = error(f"{what} took longer than {limit:g} s and was stopped{hint}"
+                         if limit else f"{what} was stopped")
+        with sigterm_interrupts():
             started = time.monotonic()
-            if not receiver.poll(time_limit):
+            if not self.receiver.poll(limit):
                 raise too_slow
             try:
-                status, payload = receiver.recv()
+                status, payload = self.receiver.recv()
             except EOFError:
-                process.join(5)
-                raise error(f"{what} failed: {death_message(process.exitcode)}{hint}") \
-                    from None
-            if time_limit is not None and time.monotonic() - started > time_limit * 2:
+                self.process.join(5)
+                raise error(f"{what} failed: {death_message(self.process.exitcode)}"
+                            f"{hint}") from None
+            if limit is not None and time.monotonic() - started > limit * 2:
                 raise too_slow  # pragma: no cover - recv of a huge result stalled
-        finally:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            if receiver is not None:
-                receiver.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-    if status == "ok":
-        return payload
-    if status == "interrupted":
-        raise KeyboardInterrupt
-    if status == "memory":
-        raise error(f"{what} ran out of memory (limit {memory_mb} MB){hint}")
-    if status == "raised":
-        raise payload
-    raise error(f"{what} failed: {payload}")
+        self.kept = status == "kept"
+        if status in ("ok", "kept"):
+            return payload
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        if status == "memory":
+            raise error(f"{what} ran out of memory (limit {self.memory_mb} MB){hint}")
+        if status == "raised":
+            raise payload
+        raise error(f"{what} failed: {payload}")
+
+    def close(self) -> None:
+        """Kill it if still running, reap it, remove its scratch folder."""
+        receiver, self.receiver = self.receiver, None
+        if receiver is None:
+            return
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        receiver.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _forget_imports_in_progress() -> None:
@@ -156,6 +252,7 @@ def _child_main(conn, func, memory_mb: int | None, scratch: str) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    _handover[0] = conn
     try:
         result = ("ok", func())
     except KeyboardInterrupt:

@@ -151,6 +151,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
     finally:
         _reporter[0] = silent()
         _prepared[0] = _photo_pass[0] = None
+        _drop_kept()
         if own and _host[0] is not None:
             _host[0].close()
         _host[0] = None
@@ -275,8 +276,11 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
         if final:  # the padding edition, and the reference if it was only laid out
             searched = {name: results[name][2] for name in final if name in results}
             pages = results[reference.name][0].pages
+            chosen = results[reference.name][0] if reference.name in results else None
+            _drop_kept(but=chosen)
             results.update(_render_parallel(manifest, checked, out, final, problems,
-                                            allow_remote, fit, pages, padder, print_prep))
+                                            allow_remote, fit, pages, padder, print_prep,
+                                            chosen=chosen, chosen_name=reference.name))
             for name, seconds in searched.items():
                 rendered, padding, written = results[name]
                 results[name] = (rendered, padding, seconds + written)
@@ -415,10 +419,13 @@ def _in_parallel(calls: list) -> list:
 
 
 def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, pages,
-                     padder=None, print_prep=None, printed=None):
+                     padder=None, print_prep=None, printed=None, chosen=None,
+                     chosen_name=None):
     """Render the editions at once: each render runs in its own child process, so two
     threads that only start a child and wait for its result use both cores. ``printed``:
-    the padding edition's render at this fit, already under way (see _print_on_guess)."""
+    the padding edition's render at this fit, already under way (see _print_on_guess).
+    ``chosen``: the search's layout of edition ``chosen_name`` at this fit, kept in its
+    child: its PDF is written from it."""
     prepared = {}
     paddings = {name: get_edition(name).padding(pages, manifest)
                 if get_edition(name).needs_page_count else 0 for name in editions}
@@ -437,6 +444,10 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
             problems.extend(found)
             return rendered, paddings[name], seconds
         t0 = time.perf_counter()
+        if chosen is not None and chosen.kept is not None and name == chosen_name \
+                and not paddings[name]:
+            rendered = _write_kept(manifest, checked, name, chosen, problems)
+            return rendered, 0, time.perf_counter() - t0
         rendered = _render(manifest, checked, out, name, problems, allow_remote,
                            prepared[name])
         return rendered, paddings[name], time.perf_counter() - t0
@@ -560,8 +571,9 @@ def _fitted(manifest, checked, out, name, allow_remote, first=None, guess=None,
         edition = _prepare(name, manifest, checked.layout, out, found)
         edition.extra_css += "\n" + css
         rendered = _render(manifest, checked, out, name, found, allow_remote, edition,
-                           write=write)
+                           write=write, keep=not write)
         rendered.problems = found
+        rendered.edition = edition
         return rendered
 
     def render_many(sheets):  # side by side, one render child each
@@ -572,6 +584,48 @@ def _fitted(manifest, checked, out, name, allow_remote, first=None, guess=None,
                                  multiple=page_multiple(manifest),
                                  guess=Guess.from_memo(guess), render_many=render_many)
     return outcome.rendered, outcome.css, outcome
+
+
+#: Layouts of the search kept waiting in their children, oldest first (see _keep).
+_kept: list = []
+#: How many stay waiting at most: the renders side by side and the best so far. An older
+#: one is let go; if the search then chooses it, its edition is laid out again.
+KEPT_AT_MOST = 3
+
+
+_kept_lock = threading.Lock()  # the search renders side by side, in threads
+
+
+def _keep(rendered) -> None:
+    with _kept_lock:
+        _kept.append(rendered)
+        while sum(r.kept is not None for r in _kept) > KEPT_AT_MOST:
+            oldest = next(r for r in _kept if r.kept is not None)
+            oldest.drop()
+            _kept.remove(oldest)
+
+
+def _drop_kept(but=None) -> None:
+    """Let every kept layout go (``but`` the one chosen)."""
+    with _kept_lock:
+        for rendered in list(_kept):
+            if rendered is not but:
+                rendered.drop()
+        _kept[:] = [but] if but is not None and but.kept is not None else []
+
+
+def _write_kept(manifest, checked, name, chosen, problems):
+    """The PDF of the layout the search chose, written by the child that laid it out
+    (nothing laid out again), then finished as any render is."""
+    reporter = _reporter[0]
+    with reporter.stage(f"write ({name}, laid out)"):
+        written = chosen.write()
+    problems.extend(chosen.problems)
+    with reporter.stage(f"finish ({name})"):
+        written.pdf = get_edition(name).finish(written.pdf, manifest, checked.layout,
+                                               chosen.edition, written.pages, problems)
+    written.sources = chosen.edition.sources
+    return written
 
 
 def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages: int = 0):
@@ -600,8 +654,9 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
 
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
-            write: bool = True):
-    """Compose, render and finish one edition; ``write=False``: lay out only (no PDF)."""
+            write: bool = True, keep: bool = False):
+    """Compose, render and finish one edition; ``write=False``: lay out only (no PDF);
+    ``keep``: and keep the layout waiting in its child (see :func:`_write_kept`)."""
     if edition is None:
         edition = _prepare(name, manifest, checked.layout, out, problems)
     reporter = _reporter[0]
@@ -612,7 +667,9 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     with reporter.stage(f"lay out and write ({name})"):
         rendered = render_pdf(html, manifest.folder, roots, problems,
                               allow_remote=allow_remote, pdf_options=edition.pdf_options,
-                              time_limit=checked.time_limit, write=write)
+                              time_limit=checked.time_limit, write=write, keep=keep)
+    if rendered.kept is not None:
+        _keep(rendered)
     reporter.note(f"{name} edition: {rendered.pages} pages laid out")
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,

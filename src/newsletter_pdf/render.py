@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audit.pagemap import page_map
-from .bounded import NamedCall, run_bounded
+from .bounded import NamedCall, hand_over, run_bounded, run_kept
 from .errors import Problems, RenderError
 from .textcheck import laid_out_text
 
@@ -40,6 +40,27 @@ class Rendered:
     warnings: list[str] = field(default_factory=list)  # WeasyPrint's own log warnings
     text: str = ""  # the laid-out text, line by line (for the no-silent-loss check)
     layout: object | None = None  # audit.PageMap: what sits where on each page
+    #: A layout kept waiting in its child (``render_pdf(keep=True)``): :meth:`write` asks
+    #: it for the PDF of this very layout, :meth:`drop` lets it go.
+    kept: object | None = field(default=None, compare=False, repr=False)
+
+    def write(self) -> Rendered:
+        """The PDF of a kept layout (its child writes it), as a finished render."""
+        kept, self.kept = self.kept, None
+        try:
+            return kept.resume()
+        except RenderError as exc:
+            if "took longer than" in str(exc):
+                raise _too_slow(kept.time_limit) from None
+            raise
+
+    def drop(self) -> None:
+        kept, self.kept = self.kept, None
+        if kept is not None:
+            kept.close()
+
+    def __getstate__(self):  # a kept child stays with the process that started it
+        return {**self.__dict__, "kept": None}
 
 
 class _Collect(logging.Handler):
@@ -62,11 +83,15 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
                allow_remote: bool = False, pdf_options: dict | None = None,
                time_limit: float | None = DEFAULT_TIME_LIMIT,
                memory_limit_mb: int | None = None,
-               isolate: bool | None = None, host=None, write: bool = True) -> Rendered:
+               isolate: bool | None = None, host=None, write: bool = True,
+               keep: bool = False) -> Rendered:
     """Lay out and write the PDF in memory; refused resources become problems.
 
     ``write=False`` lays out only (``pdf`` is empty): the page count, the page map and the
     text are all a search of the layout needs, and writing is about a quarter of a render.
+    ``keep`` (with ``write=False``, in a child): the child then waits with its layout, and
+    ``rendered.write()`` gets the PDF of it later without laying it out again (or
+    ``rendered.drop()`` lets it go): a search keeps the layout it may choose.
 
     ``time_limit`` (seconds, ``None`` or 0 for none) stops a runaway render with a
     :class:`RenderError`. ``memory_limit_mb`` caps the render's address space (isolated
@@ -83,7 +108,7 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
     if isolate is None:
         isolate = "fork" in multiprocessing.get_all_start_methods()
     if isolate:
-        rendered = _render_in_child(args, limit, memory_limit_mb, host)
+        rendered = _render_in_child(args, limit, memory_limit_mb, host, keep and not write)
     else:
         rendered = _render_in_process(args, limit)
     for url, reason in rendered.refused:
@@ -92,7 +117,7 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
 
 
 def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
-            pdf_options: dict | None, write: bool = True) -> Rendered:
+            pdf_options: dict | None, write: bool = True, keep: bool = False) -> Rendered:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -111,9 +136,13 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
         source = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
                                  url_fetcher=fetcher)
         document = source.render(font_config=font_config, **(pdf_options or {}))
-        pdf = document.write_pdf(**(pdf_options or {})) if write else b""
         text = laid_out_text(document)
         layout = page_map(document, source.etree_element)
+        if keep:  # the layout now; the PDF of it later, if the build asks (run_kept)
+            hand_over(Rendered(pdf=b"", pages=len(document.pages),
+                               refused=list(fetcher.refused), warnings=list(handler.messages),
+                               text=text, layout=layout))
+        pdf = document.write_pdf(**(pdf_options or {})) if write or keep else b""
     except MemoryError:
         raise RenderError("the render ran out of memory; make photos smaller (under "
                           "about 25 megapixels each) or split very long articles") from None
@@ -145,13 +174,17 @@ def _too_slow(limit: float) -> RenderError:
 # -- in a child process -------------------------------------------------------------------
 
 def _render_in_child(args, limit: float | None, memory_limit_mb: int | None,
-                     host=None) -> Rendered:
+                     host=None, keep: bool = False) -> Rendered:
+    bounds = {"what": "the render", "time_limit": limit, "memory_mb": memory_limit_mb,
+              "error": RenderError, "host": host,
+              "hint": "make photos smaller (under about 25 megapixels each) or split very "
+                      "long articles"}
     try:
-        return run_bounded(NamedCall(__name__, "_render", args), what="the render",
-                           time_limit=limit, memory_mb=memory_limit_mb, error=RenderError,
-                           host=host,
-                           hint="make photos smaller (under about 25 megapixels each) or "
-                                "split very long articles")
+        if not keep:
+            return run_bounded(NamedCall(__name__, "_render", args), **bounds)
+        rendered, kept = run_kept(NamedCall(__name__, "_render", (*args, True)), **bounds)
+        rendered.kept = kept
+        return rendered
     except RenderError as exc:
         if limit is not None and "took longer than" in str(exc):
             raise _too_slow(limit) from None
