@@ -164,7 +164,7 @@ def test_a_rebuild_prepares_cached_photos_without_a_child(make_issue, tmp_path, 
     first = build_issue(issue, out_dir=out, editions=("print", "email"))
     # one child for both editions: each photo decoded once for both
     assert [w for w in started if w.startswith("preparing the photos")] == [
-        "preparing the photos"]
+        "preparing the photos of the print and email editions"]
     started.clear()
     again = build_issue(issue, out_dir=out, editions=("print", "email"))
     assert [w for w in started if w.startswith("preparing the photos")] == []

@@ -119,7 +119,9 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
             results = list(pool.map(one, jobs.items()))
         report_damaged(manifest, list(jobs), results, Problems())
 
-    run_bounded(prepare, what="preparing the photos", time_limit=PREPARE_TIME_LIMIT,
+    editions = " and ".join(names) + (" editions" if len(names) > 1 else " edition")
+    run_bounded(prepare, what=f"preparing the photos of the {editions}",
+                time_limit=PREPARE_TIME_LIMIT,
                 memory_mb=PREPARE_MEMORY_MB, error=RenderError,
                 hint="make the largest photos smaller (under about 25 megapixels each)")
 
