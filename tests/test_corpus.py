@@ -133,15 +133,7 @@ def test_us_letter_issue_is_on_letter_paper(built):
 
 # What the outside check (tests/support/pdfcheck.py) still finds, exactly (a fix or a new
 # finding fails the test: add an entry with the measured reason). Nothing today.
-_P7 = ("p7: the last lines of 'Compost day draws a crowd' (3 in column 1, 4 in column 2) "
-       "above 'Thank you, Pat'. The outside check counts the 3; the build's audit judges the "
-       "fuller column (4 > stray_lines 3) and lets it stand. It appeared when the cover's "
-       "contents (20 items, lost from the cover until the panel rule found it) moved to "
-       "page 2 and pushed the issue's text a quarter page down")
-KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
-    ("briefs-boxes", "email"): (["page 7: stray-lines"], _P7),
-    ("briefs-boxes", "print"): (["page 7: stray-lines"], _P7),
-}
+KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {}
 
 # What the build's own audit still reports (warnings starting "layout:"), both editions,
 # exactly (a fix or a new finding fails the test: add an entry with the reason the repairs

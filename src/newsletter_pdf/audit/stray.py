@@ -30,7 +30,9 @@ def stray(pages: PageMap, settings: dict):
         lines = sum(per_column.values())
         before = pages.pages[number - 2]
         neighbours = sorted({i.article for i in before.items if i.article}, key=str)
-        if lines and max(per_column.values()) <= most:
+        # stray when any column holds only 1..most of them (3 and 4 lines in two
+        # columns: the 3 stand apart, as a reader and the outside check see it)
+        if lines and min(per_column.values()) <= most:
             yield Finding(
                 "stray", number, article,
                 f"stray lines: the last {lines} line(s) of {title_of(pages, article)} stand "
