@@ -112,7 +112,7 @@ def test_grow_lines_name_the_photos_and_escape_their_names():
 
 
 def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, tmp_path):
-    """A 1200 px wide portrait may grow to the layout's column_height; a 400 px one
+    """A 1200 px wide portrait may grow to the height print copies are prepared for; a 400 px one
     only as far as 300 ppi allows: the page map says so, and the grow move asks no more
     (and leaves alone a photo already that tall)."""
     from PIL import Image
@@ -135,8 +135,8 @@ def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, 
     rendered = render()
     photos = {i.name: i for page in rendered.layout.pages for i in page.items
               if i.kind == "photo"}
-    # at most image_widths_mm.column_height (70 mm; print copies are prepared taller)
-    assert photos["tall.jpg"].grow == 70
+    # at most the height print copies are prepared for (the ladder's tallest cap: 100 mm)
+    assert photos["tall.jpg"].grow == 100
     assert photos["small.jpg"].grow == int(400 / 300 * 25.4 * 1.5)  # 300 ppi: 33.9 mm wide
     finding = SimpleNamespace(data={"growable": [
         ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
