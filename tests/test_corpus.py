@@ -23,9 +23,11 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 ISSUES = sorted(p.name for p in CORPUS.iterdir() if (p / "issue.yaml").is_file())
 
 
-def test_corpus_has_six_issues():
+def test_corpus_has_seven_issues():
+    # radio-short was written after the layout work, as a new user would, and is kept with
+    # what the layout still does wrong with it (KNOWN_AUDIT, KNOWN_FINDINGS)
     assert ISSUES == ["briefs-boxes", "letter-midpage", "long-feature", "many-photos",
-                      "text-heavy", "us-letter"]
+                      "radio-short", "text-heavy", "us-letter"]
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +134,17 @@ def test_us_letter_issue_is_on_letter_paper(built):
 
 
 # What the outside check (tests/support/pdfcheck.py) still finds, exactly (a fix or a new
-# finding fails the test: add an entry with the measured reason). Nothing today.
-KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {}
+# finding fails the test: add an entry with the measured reason). Only radio-short.
+_RADIO = ("radio-short: content never seen by the layout work, about six pages of it for "
+          "the print edition's eight. Its p2 first came out a one-page foreword alone (the "
+          "feature after it opens a new page): the fill move that pulls a later brief or box "
+          "up into the gap was written for it, and two briefs now fill the page. The layout "
+          "cannot grow six pages into eight within its limits: two Notes pages pad the print "
+          "edition, one more than the issue allows, the last article page (p5) is 35 % full, "
+          "and the build says how many lines to add or to lower issue.pages")
+KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
+    ("radio-short", "print"): (["page 6: blank-page", "page 7: blank-page"], _RADIO),
+}
 
 # What the build's own audit still reports (warnings starting "layout:"), both editions,
 # exactly (a fix or a new finding fails the test: add an entry with the reason the repairs
@@ -144,7 +155,15 @@ KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {}
 # Gorton"), us-letter's last article page (44 % full once p4's empty column was found and
 # mended) its SNAP brief a paragraph more; many-photos' last article page (57 %) passes
 # the last page's threshold (audit.min_fill_last, see README).
-KNOWN_AUDIT: dict[str, tuple[list[str], str]] = {}
+_NOTES = ("layout: print edition: page {}: a blank Notes page pads the issue to a multiple "
+          "of four pages (set the page budget (issue.pages) the content can reach, or add "
+          "or cut content)")
+KNOWN_AUDIT: dict[str, tuple[list[str], str]] = {
+    "radio-short": (["page 5: under-filled page", _NOTES.format(6), _NOTES.format(7),
+                     "layout: the issue fills 6 pages, 2 under its budget of 8, even with "
+                     "the loosest fit: add about 221 lines of text or a photo, or lower "
+                     "issue.pages (a blank Notes page fills the gap)"], _RADIO),
+}
 
 
 @pytest.mark.parametrize("name", ISSUES)

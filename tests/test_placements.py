@@ -268,3 +268,50 @@ def test_a_move_that_frees_room_takes_a_looser_fit_level_to_keep_the_budget():
     assert re.search(r"→ mended it \(it left 1 page, under the budget of 2: about \d+ "
                      r"lines more in the issue, or a photo, would let it stand\)$",
                      outcome.log[0])
+
+
+def _short_page_then_brief(pulled: bool) -> PageMap:
+    """p2: article a, a fifth full; p3: feature f; p4: brief b (12 mm tall). Pulled up, b
+    sits under a on p2."""
+    def line(article, y, h=4.0):
+        return Item("line", "body", article, 10, y, 80, h, (1, 0, 0))
+    p2 = Page(2, "article", 0, 200, 0, 100, [line("art-a", y) for y in range(0, 40, 4)])
+    p3 = Page(3, "article", 0, 200, 0, 100, [line("art-f", y) for y in range(0, 180, 4)])
+    p4 = Page(4, "article", 0, 200, 0, 100, [line("art-f", y) for y in range(0, 120, 4)])
+    brief = [line("art-b", y) for y in (0, 4, 8)]
+    (p2 if pulled else p4).items.extend(
+        [Item(i.kind, i.role, i.article, i.x, i.y + (44 if pulled else 124), i.w, i.h,
+              i.container) for i in brief])
+    return PageMap([Page(1, "cover", 0, 200, 0, 100), p2, p3, p4],
+                   titles={"art-a": "A", "art-f": "F", "art-b": "The brief"},
+                   kinds={"art-a": "standard", "art-f": "feature", "art-b": "brief"})
+
+
+def test_a_short_page_gets_a_later_brief_moved_up_into_its_gap():
+    from newsletter_pdf.audit import run_audit
+
+    [finding] = [f for f in run_audit(_short_page_then_brief(False), rules=["fill"])
+                 if f.page == 2]
+    assert finding.data["pulls"] == [("art-b", "The brief", "art-a")]
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 3, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"fill": {"default": [{"pull": "short"}]}}})
+
+    def render(css):
+        return SimpleNamespace(pages=4, problems=None, layout=_short_page_then_brief(
+            "/* pull: art-b after art-a from The%20brief */" in css))
+
+    outcome = fit_and_repair(layout, render, wanted=4, multiple=1)
+    assert "pass 1: page 2: under-filled page: 80% of it is empty → moved The brief up into " \
+        "the gap (it is short enough to fit there)" in outcome.log
+
+
+def test_the_composer_sets_a_pulled_item_after_the_article_it_names():
+    from newsletter_pdf.compose import _pulled
+
+    views = [{"id": i} for i in ("art-a", "art-f", "art-b", "art-c")]
+    assert [v["id"] for v in _pulled(list(views), placements.read_pulls(
+        placements.pull_css("art-b", "art-a", "B") + placements.pull_css("art-c", "art-b", "C")
+    ))] == ["art-a", "art-b", "art-c", "art-f"]
+    # only ever moved up, and only while both are there
+    assert _pulled(list(views), [("art-a", "art-c"), ("art-x", "art-a")]) == views

@@ -63,6 +63,17 @@ class Edition:
     output_condition: str = ""  # print: named on the slug line beside the crop marks
 
 
+def _pulled(views: list[dict], pulls: list[tuple[str, str]]) -> list[dict]:
+    """The articles in order, with each short item the repair stage pulled up set right
+    after the article it names (only moved up, and only while both are still there)."""
+    for article, after in pulls:
+        ids = [view["id"] for view in views]
+        if article in ids and after in ids and ids.index(article) > ids.index(after):
+            view = views.pop(ids.index(article))
+            views.insert(ids.index(after) + 1, view)
+    return views
+
+
 def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
                  problems: Problems, edition: Edition | None = None,
                  allow_html: bool = False) -> str:
@@ -107,7 +118,8 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
             "joined": joined_script(article.language),
         }
 
-    views = [article_view(a) for a in articles]
+    views = _pulled([article_view(a) for a in articles],
+                    placements.read_pulls(edition.extra_css))
     by_id = {a.id: a for a in articles}
     cover = None
     if manifest.cover:

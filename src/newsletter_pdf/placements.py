@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 _LINE = re.compile(r"/\* place: photo (\S{1,400}) (\S{1,400}) after (\d{1,4}) \*/")
 _NEW_PAGE = re.compile(r"/\* new page: (\S{1,400}) \*/")
 _GROW = re.compile(r"/\* grow: ((?:\S{1,400} \d{1,4}mm,? ?){1,100}) \*/")
+_PULL = re.compile(r"/\* pull: (\S{1,400}) after (\S{1,400}) from (\S{1,400}) \*/")
 _QUOTE = re.compile(r"/\* quote: (\S{1,400}) after (\d{1,4}) (column|span) (text|spare) "
                     r"(\S{1,2000}) from (\S{1,400}) \*/")
 
@@ -76,6 +77,18 @@ def read_quotes(css: str) -> dict[str, list[tuple[int, str, str]]]:
     return {article: list(quotes.values()) for article, quotes in out.items()}
 
 
+def pull_css(article: str, after: str, title: str) -> str:
+    """The fit line that sets ``article`` (a brief or box, its element id; ``title``: its
+    headline, for the log) right after article ``after``: moved up into a gap."""
+    return (f"/* pull: {quote(article, safe='')} after {quote(after, safe='')} "
+            f"from {quote(title, safe='')} */")
+
+
+def read_pulls(css: str) -> list[tuple[str, str]]:
+    """Every article moved up, in order: (its element id, the one it follows)."""
+    return [(unquote(m[1]), unquote(m[2])) for m in _PULL.finditer(css or "")]
+
+
 def describe(line: str) -> str | None:
     """A placement or growth line in the editor's words, or None if ``line`` is neither."""
     match = _LINE.fullmatch(line.strip())
@@ -84,6 +97,9 @@ def describe(line: str) -> str | None:
     match = _NEW_PAGE.match(line.strip())
     if match:
         return f"started {unquote(match[1])} on a new page (the white space ends the page before)"
+    match = _PULL.fullmatch(line.strip())
+    if match:
+        return f"moved {unquote(match[3])} up into the gap (it is short enough to fit there)"
     match = _QUOTE.fullmatch(line.strip())
     if match:
         where = "across both columns " if match[3] == "span" else ""

@@ -376,6 +376,10 @@ def _options(moves: dict, finding: Finding) -> list[str]:
         if isinstance(template, dict) and "quote" in template:  # {quote: column|span}
             out.extend(_fill_quote(template, finding))
             continue
+        if isinstance(template, dict) and "pull" in template:  # {pull: short}
+            out.extend(placements.pull_css(article, after, title)
+                       for article, title, after in finding.data.get("pulls") or ())
+            continue
         if isinstance(template, dict):  # a move of the document: {photo: ±paragraphs}
             out.extend(_photo_moves(template, finding))
             continue
@@ -392,7 +396,7 @@ def _is_move(entry: dict) -> bool:
     """A single move written as a mapping ({css: …, say: …}, {photo: 1} …), not a table of
     moves by kind (whose kinds may share a move's name: ``separated.photo`` is a list)."""
     return any(not isinstance(entry.get(key), (list, dict, type(None)))
-               for key in ("css", "photo", "grow", "new_page", "quote"))  # (kinds: lists)
+               for key in ("css", "photo", "grow", "new_page", "quote", "pull"))
 
 
 class _Move(str):

@@ -38,6 +38,7 @@ def fill(pages: PageMap, settings: dict):
                     if earlier.number <= page.number for i in earlier.items
                     if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
                     "quotes": _page_quotes(pages, page),
+                    "pulls": _pulls(pages, page),
                     "page_articles": _articles_between(page)},
                 weight=(least - used) / least,
                 advisory=page.number == last and used >= least_last)
@@ -184,6 +185,39 @@ def _quote_places(pages: PageMap, page, article: str, paragraphs: list[int],
 def _continues(pages: PageMap, page, article: str) -> bool:
     return any(i.article == article for later in pages.pages if later.number > page.number
                for i in later.items)
+
+
+#: Kinds of article a layout may move up into a gap: short items read on their own.
+PULLABLE = ("brief", "box")
+
+
+def _pulls(pages: PageMap, short) -> list[tuple[str, str, str]]:
+    """Short items set later in the issue (a brief, a box of its own: all on one page) that
+    fit in the gap at the foot of the short page, to be set there instead, after the page's
+    last article: (article, its headline, the article it would follow). Smallest first:
+    each is tried in turn."""
+    if not short.items:
+        return []
+    gap = short.bottom - max(i.bottom for i in short.items)
+    host = short.items[-1].article
+    first_page: dict[str, int] = {}
+    spans: dict[str, list] = {}
+    for page, item in pages.items():
+        if item.article:
+            first_page.setdefault(item.article, page.number)
+            spans.setdefault(item.article, []).append((page.number, item))
+    found = []
+    for article, placed in spans.items():
+        if first_page[article] <= short.number or pages.kinds.get(article) not in PULLABLE:
+            continue
+        if len({number for number, _ in placed}) != 1:
+            continue  # runs over a page: not a short item
+        # set across two columns, it takes about half its height in lines plus its head
+        height = max(i.bottom for _, i in placed) - min(i.y for _, i in placed)
+        if height <= gap * 0.9:
+            found.append((height, article))
+    return [(article, pages.titles.get(article) or article, host)
+            for _, article in sorted(found)]
 
 
 def _page_quotes(pages: PageMap, page) -> list[tuple]:
