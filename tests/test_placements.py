@@ -315,3 +315,25 @@ def test_the_composer_sets_a_pulled_item_after_the_article_it_names():
     ))] == ["art-a", "art-b", "art-c", "art-f"]
     # only ever moved up, and only while both are there
     assert _pulled(list(views), [("art-a", "art-c"), ("art-x", "art-a")]) == views
+
+
+def test_text_set_over_other_text_is_mended_even_past_the_page_budget():
+    """A cover panel too small for its contents (their rest printed over page 2's top) is a
+    defect, not a matter of taste: setting the contents on page 2 is kept though the issue
+    then runs a page further past its budget."""
+    layout = SimpleNamespace(audit={}, repair={
+        "passes": 2, "ladder": {"start": 0, "levels": [{}]},
+        "moves": {"panel": {"cover-bottom": [{"css": ".cover-panel .contents { display: none; }",
+                                              "say": "set the contents on page 2"}]}}})
+
+    def render(css):
+        moved = "display: none" in css
+        pages = PageMap([Page(n, "article", 0, 200, 0, 100, [
+            Item("line", "body", "art-a", 10, 0, 80, 190, (1, 0, 0))]) for n in range(1, 12)],
+            panels=[] if moved else [(1, "cover-bottom", 0.0, "About us")])
+        return SimpleNamespace(pages=11 if moved else 10, problems=None, layout=pages)
+
+    outcome = fit_and_repair(layout, render, wanted=8, multiple=1)
+    assert outcome.rendered.pages == 11
+    assert [f for f in outcome.findings if f.rule == "panel"] == []
+    assert any(line.endswith("→ set the contents on page 2") for line in outcome.log)

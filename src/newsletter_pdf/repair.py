@@ -300,14 +300,22 @@ class _Unusable:
         self.pages = 10_000
 
 
+#: Rules whose findings are defects, not matters of taste: text cut off or set over other
+#: text. A layout with fewer of them is better whatever its page count.
+DEFECTS = ("panel",)
+
+
 def _score(rendered, findings, budget: int) -> tuple:
-    """Lower is better: off the page budget by fewer pages, then fewer lines past it, then
-    less wrong — findings weighed by how bad they are (a page or column left short by how
-    far short it is: emptying a page further to mend a short column is a bad trade)."""
+    """Lower is better: fewer defects (text cut off or set over other text), then off the
+    page budget by fewer pages, then fewer lines past it, then less wrong — findings
+    weighed by how bad they are (a page or column left short by how far short it is:
+    emptying a page further to mend a short column is a bad trade)."""
     if isinstance(rendered, _Unusable):
         return (float("inf"),)
     over = _overflow_lines(rendered, budget) if rendered.pages > budget else 0
-    return (abs(rendered.pages - budget), over, round(sum(f.weight for f in findings), 3))
+    defects = sum(1 for f in findings if f.rule in DEFECTS)
+    return (defects, abs(rendered.pages - budget), over,
+            round(sum(f.weight for f in findings), 3))
 
 
 def _past_budget(rendered, budget: int) -> list:
