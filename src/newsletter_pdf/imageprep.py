@@ -86,13 +86,16 @@ def prepare_images(source: Path, targets: list[Target], cache_dir: Path,
     that could place it (see editions.photo_bases), whichever editions this build makes —
     so that a copy is the same whether its edition is built alone or beside the others
     (and the cache key says which decode it came from). Default: each target its own."""
-    data = source.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = source_digest(source)
     keys = [target.key(digest, basis) for target in targets]
     done: list[Prepared | None] = [_cached(cache_dir, key) for key in keys]
     missing = [i for i, prepared in enumerate(done) if prepared is None]
     if cached_only or not missing:
         return done
+    data = source.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:  # changed since: its own copies
+        _digests.pop(_stamp(source), None)
+        return prepare_images(source, targets, cache_dir, cached_only, basis)
     cache_dir.mkdir(parents=True, exist_ok=True)
     groups: dict[Target, list[int]] = {}  # one decode per basis
     for i in missing:
@@ -110,6 +113,23 @@ def finest(source: Path, targets: list[Target]) -> Target:
     with Image.open(source) as probe:
         width = probe.width
     return max(targets, key=lambda t: (_wanted_width(width, t), t.max_width_mm * t.ppi))
+
+
+_digests: dict[tuple, str] = {}  # (path, size, mtime): content hash, for this process
+
+
+def _stamp(source: Path) -> tuple:
+    stat = source.stat()
+    return (str(source.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def source_digest(source: Path) -> str:
+    """The content hash of a photo, read once per process while the file is unchanged (a
+    build asks for each photo three times: the photo pass and both editions)."""
+    stamp = _stamp(source)
+    if stamp not in _digests:
+        _digests[stamp] = hashlib.sha256(source.read_bytes()).hexdigest()
+    return _digests[stamp]
 
 
 def _cached(cache_dir: Path, key: str) -> Prepared | None:

@@ -13,6 +13,7 @@ sharper than needed, and must not earn the advice "use a larger original".
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,11 +53,30 @@ def prepared_digest(path: Path) -> str:
     JPEG: the file's bytes (WeasyPrint embeds them as they are). Other formats are
     decoded and re-compressed by the renderer: the hash of their colour samples (the
     alpha channel goes into a separate soft mask)."""
+    # Remembered beside the copy (the cache's own file: a rebuild reads 64 bytes instead of
+    # hashing megabytes of print photos before the first render).
+    known = path.with_name(path.name + ".sha256")
+    try:
+        stat = path.stat()
+        stamp, digest = known.read_text(encoding="ascii").split()
+        if stamp == f"{stat.st_size}:{stat.st_mtime_ns}" and len(digest) == 64:
+            return digest
+    except (OSError, ValueError):
+        pass
     if path.suffix.lower() in (".jpg", ".jpeg"):
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    with Image.open(path) as im:
-        base = {"RGBA": "RGB", "LA": "L", "PA": "RGB", "P": "RGB"}.get(im.mode, im.mode)
-        return samples_digest(im.convert(base).tobytes())
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    else:
+        with Image.open(path) as im:
+            base = {"RGBA": "RGB", "LA": "L", "PA": "RGB", "P": "RGB"}.get(im.mode, im.mode)
+            digest = samples_digest(im.convert(base).tobytes())
+    try:  # no fsync: a note lost or torn is only hashed again
+        stat = path.stat()
+        scratch = known.with_name(f"{known.name}.{os.getpid()}.tmp")
+        scratch.write_text(f"{stat.st_size}:{stat.st_mtime_ns} {digest}\n", encoding="ascii")
+        os.replace(scratch, known)
+    except OSError:
+        pass  # a read-only cache: hashed again next time
+    return digest
 
 
 def samples_digest(samples: bytes) -> str:
