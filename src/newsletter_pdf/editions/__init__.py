@@ -65,20 +65,25 @@ def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                                      cached_only)
 
 
+def photo_targets(names, manifest: Manifest, layout: Layout) -> dict[Path, list]:
+    """Each raster photo of the issue and what the editions ``names`` prepare it for."""
+    widths = image_widths(layout)
+    targets: dict[Path, list] = {}
+    for name in names:
+        kind = get_edition(name)
+        for path, width in kind.photo_widths(manifest, widths).items():
+            targets.setdefault(path, []).append(kind.image_target(manifest, width))
+    return targets
+
+
 def photo_bases(manifest: Manifest, layout: Layout) -> dict:
     """For each photo, the target it is decoded for: the most demanding of every PDF
     edition's (print's, usually), whichever editions a build makes — so a copy is the same
     built alone or beside the others, and one decode serves them all."""
     from ..imageprep import finest
-    from .base import image_widths
 
-    widths = image_widths(layout)
-    targets: dict[Path, list] = {}
-    for name in PDF_EDITIONS:
-        kind = get_edition(name)
-        for path, width in kind.photo_widths(manifest, widths).items():
-            targets.setdefault(path, []).append(kind.image_target(manifest, width))
-    return {path: finest(path, found) for path, found in targets.items()}
+    return {path: finest(path, found)
+            for path, found in photo_targets(PDF_EDITIONS, manifest, layout).items()}
 
 
 def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
@@ -96,12 +101,8 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
     from ..images import DECODE_ERRORS
     from .base import report_damaged, strict_decoding
 
-    cache, widths = cache_dir_for(out_dir), image_widths(layout)
-    jobs: dict[Path, list] = {}
-    for name in names:
-        kind = get_edition(name)
-        for path, width in kind.photo_widths(manifest, widths).items():
-            jobs.setdefault(path, []).append(kind.image_target(manifest, width))
+    cache = cache_dir_for(out_dir)
+    jobs = photo_targets(names, manifest, layout)
     bases = photo_bases(manifest, layout)
     if all(None not in prepare_images(path, targets, cache, True, bases[path])
            for path, targets in jobs.items()):
