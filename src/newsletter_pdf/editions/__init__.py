@@ -93,32 +93,19 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
     most of its preparation (about 0.8 s of CPU for the sample, each edition). The copies
     land in the cache, where each edition's :func:`prepare_edition` then finds them. A
     damaged photo stops the build with the check's words."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from ..bounded import run_bounded
     from ..errors import RenderError
-    from ..imageprep import cache_dir_for, prepare_images
-    from ..images import DECODE_ERRORS
-    from .base import report_damaged, strict_decoding
+    from ..imageprep import cache_dir_for
+    from .base import prepare_sources
 
     cache = cache_dir_for(out_dir)
     jobs = photo_targets(names, manifest, layout)
-    bases = photo_bases(manifest, layout)
-    if all(None not in prepare_images(path, targets, cache, True, bases[path])
-           for path, targets in jobs.items()):
+    cached = prepare_sources(manifest, layout, jobs, cache, Problems(), cached_only=True)
+    if all(None not in copies for copies in cached.values()):
         return  # a rebuild: nothing to decode
 
-    def one(job):
-        try:
-            return prepare_images(job[0], job[1], cache, basis=bases[job[0]])
-        except DECODE_ERRORS as exc:
-            return exc
-
     def prepare():
-        # decoding, resizing and encoding release the interpreter lock: two photos at once
-        with strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(one, jobs.items()))
-        report_damaged(manifest, list(jobs), results, Problems())
+        prepare_sources(manifest, layout, jobs, cache, Problems())
 
     editions = " and ".join(names) + (" editions" if len(names) > 1 else " edition")
     run_bounded(prepare, what=f"preparing the photos of the {editions}",

@@ -105,8 +105,8 @@ class PdfEdition:
         """Prepare this edition's images (cached by content) and its settings.
         ``cached_only``: None unless every photo is in the cache already."""
         from ..compose import Edition
-        from ..imageprep import cache_dir_for, prepare_image
-        from ..images import DECODE_ERRORS, image_references
+        from ..imageprep import cache_dir_for
+        from ..images import image_references
         from ..photocheck import PhotoSource, original_size, prepared_digest
 
         widths = image_widths(layout)
@@ -123,26 +123,13 @@ class PdfEdition:
                 if url:
                     edition.image_urls[str(path)] = url
         needed = self.photo_widths(manifest, widths)
-        # Decoding, resizing and encoding release the interpreter lock: two photos at once.
-        from concurrent.futures import ThreadPoolExecutor
-
-        from . import photo_bases
-
-        bases = photo_bases(manifest, layout)
-
-        def one(job):
-            try:
-                return prepare_image(job[0], self.image_target(manifest, job[1]), cache,
-                                     cached_only, bases[job[0]])
-            except DECODE_ERRORS as exc:  # the build's check left the decoding to us
-                return exc
-
         jobs = list(needed.items())
-        with strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
-            done = list(pool.map(one, jobs))
+        made = prepare_sources(manifest, layout, {path: [self.image_target(manifest, width)]
+                                                  for path, width in jobs},
+                               cache, problems, cached_only)
+        done = [made[path][0] for path, _ in jobs]
         if None in done:
             return None
-        report_damaged(manifest, [path for path, _ in jobs], done, problems)
         for (path, width), prepared in zip(jobs, done):
             edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
             # Known in the PDF by content (two photos often share a prepared size); judged
@@ -185,8 +172,36 @@ class PdfEdition:
         PDFs lay out, so its own build later is quick). Nothing by default."""
 
 
+def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
+                    cache: Path, problems: Problems,
+                    cached_only: bool = False) -> dict[Path, list]:
+    """Each photo of ``jobs`` prepared for its targets (imageprep.Target), decoded once for
+    all of them, for the most demanding PDF edition's target (see photo_bases), two photos
+    at a time (decoding, resizing and encoding release the interpreter lock). A damaged
+    photo stops the build with the check's words. ``cached_only``: None for each copy not
+    in the cache (nothing is decoded)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..imageprep import prepare_images
+    from ..images import DECODE_ERRORS
+    from . import photo_bases
+
+    bases = photo_bases(manifest, layout)
+
+    def one(job):
+        try:
+            return prepare_images(job[0], job[1], cache, cached_only, bases[job[0]])
+        except DECODE_ERRORS as exc:  # a build's check leaves the decoding to us
+            return exc
+
+    with _strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(one, jobs.items()))
+    _report_damaged(manifest, list(jobs), results, problems)
+    return dict(zip(jobs, results))
+
+
 @contextlib.contextmanager
-def strict_decoding():
+def _strict_decoding():
     """Decode to the last byte: WeasyPrint, when imported, lets Pillow accept a truncated
     photo (it would rather print half of it); a build must report it instead."""
     from PIL import ImageFile
@@ -199,8 +214,8 @@ def strict_decoding():
         ImageFile.LOAD_TRUNCATED_IMAGES = relaxed
 
 
-def report_damaged(manifest: Manifest, paths: list[Path], results: list,
-                   problems: Problems) -> None:
+def _report_damaged(manifest: Manifest, paths: list[Path], results: list,
+                    problems: Problems) -> None:
     """Photos that would not decode (their result is the exception), reported as the check
     reports them (file, line, what to do); the build stops there."""
     from ..images import decode_problem, image_references, reference_location, sniff
