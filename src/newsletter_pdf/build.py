@@ -26,6 +26,7 @@ from .editions import (
     page_reference,
     prepare_edition,
     prepare_photos,
+    with_spanned_photos,
 )
 from .enginehost import EngineHost
 from .enginehost import active as _host
@@ -659,6 +660,9 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     ``keep``: and keep the layout waiting in its child (see :func:`_write_kept`)."""
     if edition is None:
         edition = _prepare(name, manifest, checked.layout, out, problems)
+    # column photos the fit runs across both columns get copies for that width
+    edition = with_spanned_photos(name, edition, manifest, checked.layout, checked.articles,
+                                  out)
     reporter = _reporter[0]
     with reporter.stage(f"compose ({name})"):
         html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,

@@ -8,6 +8,7 @@ children, issue #980), in order.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -63,6 +64,21 @@ class Edition:
     output_condition: str = ""  # print: named on the slug line beside the crop marks
 
 
+def _spanned(articles: list[Article], spans: set[tuple[str, str]]) -> list[Article]:
+    """The articles with each column photo the repair stage ran across both columns placed
+    ``span`` (as if the manifest said so: the same rules then set it)."""
+    if not spans:
+        return articles
+
+    def photo(article: Article, p: Photo) -> Photo:
+        wanted = (f"art-{article.id}", Path(p.file).name) in spans
+        return dataclasses.replace(p, placement="span") \
+            if wanted and p.placement == "column" else p
+
+    return [dataclasses.replace(a, photos=[photo(a, p) for p in a.photos],
+                                boxes=_spanned(a.boxes, spans)) for a in articles]
+
+
 def _pulled(views: list[dict], pulls: list[tuple[str, str]]) -> list[dict]:
     """The articles in order, with each short item the repair stage pulled up set right
     after the article it names (only moved up, and only while both are still there)."""
@@ -91,6 +107,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     inline = inline_renderer(manifest.issue.language, allow_html)
     moved = placements.read(edition.extra_css)  # photos the repair stage moved
     fills = placements.read_quotes(edition.extra_css)  # pull quotes it set in short pages
+    articles = _spanned(articles, placements.read_spans(edition.extra_css))
 
     tallest = _tallest_column_photo(manifest, layout)
 
@@ -100,6 +117,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
                 "placement": photo.placement, "file": Path(photo.file).name}
         if photo.placement == "column":
             view["grow"] = tallest(Path(photo.file))
+            view["wide"] = tallest.wide(Path(photo.file))
         return view
 
     def article_view(article: Article) -> dict:
@@ -270,6 +288,17 @@ def _tallest_column_photo(manifest: Manifest, layout: Layout):
             known[path] = int(min(widths["tallest_column_photo"], wide * h / w)) if wide \
                 else 0
         return known[path]
+
+    def widest(path: Path) -> int:
+        """The widest (mm) its original prints at ``min_ppi``: whether it may run across
+        both columns (the repair's span move)."""
+        try:
+            w, _ = original_size(path)
+        except (OSError, ValueError):
+            return 0
+        return int(w / ppi * 25.4)
+
+    tallest.wide = widest
     return tallest
 
 

@@ -22,6 +22,7 @@ _LINE = re.compile(r"/\* place: photo (\S{1,400}) (\S{1,400}) after (\d{1,4}) \*
 _NEW_PAGE = re.compile(r"/\* new page: (\S{1,400}) \*/")
 _GROW = re.compile(r"/\* grow: ((?:\S{1,400} \d{1,4}mm,? ?){1,100}) \*/")
 _PULL = re.compile(r"/\* pull: (\S{1,400}) after (\S{1,400}) from (\S{1,400}) \*/")
+_SPAN = re.compile(r"/\* span: photo (\S{1,400}) (\S{1,400}) \*/")
 _QUOTE = re.compile(r"/\* quote: (\S{1,400}) after (\d{1,4}) (column|span) (text|spare) "
                     r"(\S{1,2000}) from (\S{1,400}) \*/")
 
@@ -37,6 +38,18 @@ def read(css: str) -> dict[tuple[str, str], int]:
     """Every placement in ``css``: (article element id, photo file name) -> paragraph (the
     last line for a photo wins: a later repair pass overrides an earlier one)."""
     return {(unquote(m[1]), unquote(m[2])): int(m[3]) for m in _LINE.finditer(css or "")}
+
+
+def span_css(article: str, file: str) -> str:
+    """The fit line that runs column photo ``file`` of ``article`` (its element id) across
+    both columns, as a photo placed ``span`` is: the composer reads it back, and the print
+    edition prepares that photo's copy for the span's width."""
+    return f"/* span: photo {quote(article, safe='')} {quote(file, safe='')} */"
+
+
+def read_spans(css: str) -> set[tuple[str, str]]:
+    """Every column photo the fit runs across both columns: (article element id, file)."""
+    return {(unquote(m[1]), unquote(m[2])) for m in _SPAN.finditer(css or "")}
 
 
 def grow_css(photos: list[tuple[str, str, int]]) -> str:
@@ -94,6 +107,10 @@ def describe(line: str) -> str | None:
     match = _LINE.fullmatch(line.strip())
     if match:
         return f"moved photo {unquote(match[2])} after paragraph {match[3]}"
+    match = _SPAN.fullmatch(line.strip())
+    if match:
+        return (f"ran photo {unquote(match[2])} across both columns (its original has the "
+                "pixels for it)")
     match = _NEW_PAGE.match(line.strip())
     if match:
         return f"started {unquote(match[1])} on a new page (the white space ends the page before)"

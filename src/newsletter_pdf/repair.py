@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import placements
-from .audit import Finding, reported, run_audit, settings_for
+from .audit import Finding, reported, run_audit, settings_for, title_of
 from .audit.pagemap import _css_ident
 
 #: Used when a layout declares no ladder: one rung, no CSS.
@@ -179,10 +179,20 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
                    f"{cache[at(start)][0].pages})")
     moves = (layout.repair or {}).get("moves") or {}
     passes = int((layout.repair or {}).get("passes", 3))
+    # Short of the budget even at the loosest fit: the print edition will pad with blank
+    # Notes pages. Up to ``notes_pages`` of them are weighed as what they are — pages 100 %
+    # empty — against the holes a longer layout would leave (four thin pages are worse
+    # than one Notes page); past that, the page count comes first as always.
+    notes = int((layout.repair or {}).get("notes_pages", 0)) \
+        if not isinstance(rendered, _Unusable) and rendered.pages < budget else 0
+
+    def score(rendered, findings, budget):
+        return _scored(rendered, findings, budget, notes)
+
     fixes: list[str] = []
     plan = _Plan(moves, budget)
     for number in range(1, passes + 1):
-        planned = plan.next(findings, rendered, fixes)
+        planned = plan.next(findings + short_of_budget(rendered, budget), rendered, fixes)
         if planned is None:
             break
         candidate = fixes + [rule for _, rule in planned]
@@ -191,7 +201,7 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
             # beside this one (the other core is idle), so an undone move costs no time.
             spare = plan.copy()
             spare.undone(planned)
-            after = spare.next(findings, rendered, fixes)
+            after = spare.next(findings + short_of_budget(rendered, budget), rendered, fixes)
             if after is not None:
                 attempt_all([at(level, candidate),
                              at(level, fixes + [rule for _, rule in after])])
@@ -204,11 +214,11 @@ def fit_and_repair(layout, render: Callable[[str], object], *, wanted: int | Non
             # than leave its last page short, or the hole unmended).
             looser = _search(levels, level, budget, new.pages,
                              lambda i, moves=candidate: attempt(at(i, moves))[0].pages)
-            if looser != level and _score(*attempt(at(looser, candidate)), budget) < \
-                    _score(new, new_findings, budget):
+            if looser != level and score(*attempt(at(looser, candidate)), budget) < \
+                    score(new, new_findings, budget):
                 moved_to = looser
                 new, new_findings = attempt(at(looser, candidate))
-        better = _score(new, new_findings, budget) < _score(rendered, findings, budget)
+        better = score(new, new_findings, budget) < score(rendered, findings, budget)
         short = "" if better or len(planned) > 1 or isinstance(new, _Unusable) \
             or new.pages >= budget else (
             f" (it left {new.pages} page{'s' if new.pages != 1 else ''}, under the budget "
@@ -254,6 +264,16 @@ class _Plan:
         """The (finding, rule) pairs to try now, or None when nothing is left to try."""
         if not self.queue:
             planned, quoted = [], set()  # pages given a pull quote in this pass: one each
+            # items pulled up in this pass (into one gap each) or before (they stay where
+            # they were pulled: never from one gap into another)
+            pulled = {article for fix in fixes for article, _ in placements.read_pulls(fix)}
+            budget = [f for f in findings if f.rule == "budget" and any(
+                o not in self.tried.get(f.key, ()) and o not in fixes
+                for o in _options(self.moves, f))]
+            if budget:
+                # Short of the budget: the page plan first (which article opens a page),
+                # alone — then the fill moves fill the pages it leaves.
+                findings = budget
             for finding in findings:
                 if finding.rule == "fill" and rendered.pages > self.budget:
                     continue  # over the budget: growing anything makes it worse
@@ -263,14 +283,18 @@ class _Plan:
                 seen = self.tried.setdefault(finding.key, set())
                 choice = next((o for o in _options(self.moves, finding) if o not in seen
                                and o not in fixes  # (applied already for another finding)
-                               and not (placements.describe(o) and o in self.done)), None)
+                               and not (placements.describe(o) and o in self.done)
+                               and not {a for a, _ in placements.read_pulls(o)} & pulled),
+                              None)
+                pulled.update(a for a, _ in placements.read_pulls(choice or ""))
                 if choice is not None and placements.read_quotes(choice):
                     if finding.page in quoted:
                         continue  # the next pass, if this page still needs it
                     quoted.add(finding.page)
                 if choice is not None:
                     seen.add(choice)
-                    planned.append((finding, choice))
+                    if choice not in (rule for _, rule in planned):  # (one move, two findings)
+                        planned.append((finding, choice))
             if not planned:
                 return None
             self.queue = [planned]
@@ -306,16 +330,24 @@ DEFECTS = ("panel",)
 
 
 def _score(rendered, findings, budget: int) -> tuple:
+    """:func:`_scored` with no Notes page weighed (the page count first)."""
+    return _scored(rendered, findings, budget)
+
+
+def _scored(rendered, findings, budget: int, notes: int = 0) -> tuple:
     """Lower is better: fewer defects (text cut off or set over other text), then off the
     page budget by fewer pages, then fewer lines past it, then less wrong — findings
     weighed by how bad they are (a page or column left short by how far short it is:
-    emptying a page further to mend a short column is a bad trade)."""
+    emptying a page further to mend a short column is a bad trade). Up to ``notes``
+    pages under the budget are not counted as off it but weighed as findings, as pages
+    100 % empty (the blank Notes pages the print edition adds) weigh."""
     if isinstance(rendered, _Unusable):
         return (float("inf"),)
     over = _overflow_lines(rendered, budget) if rendered.pages > budget else 0
     defects = sum(1 for f in findings if f.rule in DEFECTS)
-    return (defects, abs(rendered.pages - budget), over,
-            round(sum(f.weight for f in findings), 3))
+    off = abs(rendered.pages - budget)
+    blank = min(notes, budget - rendered.pages) if rendered.pages < budget else 0
+    return (defects, off - blank, over, round(sum(f.weight for f in findings) + blank, 3))
 
 
 def _past_budget(rendered, budget: int) -> list:
@@ -374,9 +406,17 @@ def _options(moves: dict, finding: Finding) -> list[str]:
     for template in entry or []:
         say = None
         if isinstance(template, dict) and "css" in template:  # {css: rule, say: words}
+            if template.get("when") and not finding.data.get(str(template["when"])):
+                continue  # (when: the page map's condition for it, e.g. standby-contents)
             template, say = template["css"], template.get("say")
         elif isinstance(template, dict) and "grow" in template:  # {grow: mm}
             out.extend(_grow(template, finding))
+            continue
+        if isinstance(template, dict) and "span" in template:  # {span: narrowest aspect}
+            out.extend(_span(template, finding))
+            continue
+        if isinstance(template, dict) and "own_page" in template:  # {own_page: [kinds]}
+            out.extend(_own_page(template, finding))
             continue
         if isinstance(template, dict) and "new_page" in template:  # {new_page: percent}
             out.extend(_new_page(template, finding))
@@ -404,7 +444,8 @@ def _is_move(entry: dict) -> bool:
     """A single move written as a mapping ({css: …, say: …}, {photo: 1} …), not a table of
     moves by kind (whose kinds may share a move's name: ``separated.photo`` is a list)."""
     return any(not isinstance(entry.get(key), (list, dict, type(None)))
-               for key in ("css", "photo", "grow", "new_page", "quote", "pull"))
+               for key in ("css", "photo", "grow", "new_page", "quote", "pull", "span",
+                           "own_page"))
 
 
 class _Move(str):
@@ -443,6 +484,60 @@ def _grow(move: dict, finding: Finding) -> list[str]:
                 (article, name, height) not in photos:  # (1 mm: not worth a re-layout)
             photos.append((article, name, height))
     return [placements.grow_css(photos)] if photos else []
+
+
+def _span(move: dict, finding: Finding) -> list[str]:
+    """``{span: A}``: a column photo up to the short page run across both columns — only
+    one at least ``A`` times as wide as it is tall (a taller one would be cropped to a
+    strip) whose original prints that wide at the print edition's ppi; nearest the short
+    page first, one option per photo."""
+    try:
+        narrowest = float(move["span"])
+    except (TypeError, ValueError):
+        return []
+    return [placements.span_css(article, name)
+            for article, name, wide, aspect, across in finding.data.get("spannable") or ()
+            if aspect >= narrowest and wide >= across - 1]
+
+
+def _own_page(move: dict, finding: Finding) -> list[str]:
+    """``{own_page: [kinds]}``: an article of one of ``kinds`` that starts below other
+    content starts on a page of its own — the lowest-starting first (the page it leaves
+    stays the fullest), one option per article."""
+    kinds = move.get("own_page")
+    kinds = {str(k) for k in (kinds if isinstance(kinds, list) else [kinds])}
+    return [placements.new_page_css(article, title)
+            for article, title, kind, _ in finding.data.get("starts") or () if kind in kinds]
+
+
+def short_of_budget(rendered, budget: int) -> list[Finding]:
+    """The issue laid out short of its page ``budget`` (at the loosest fit): a finding for
+    the repairs only (``repair.moves.budget``: articles opening pages of their own, whose
+    short pages the fill moves then fill), never reported — the budget's own warning
+    says what to add."""
+    if isinstance(rendered, _Unusable) or rendered.pages >= budget:
+        return []
+    pages = rendered.layout
+    starts, seen = [], set()
+    for page in pages.pages:
+        if page.kind not in ("article", "contents"):
+            continue
+        for index, item in enumerate(page.items):
+            if item.article is None or item.article in seen:
+                continue
+            seen.add(item.article)
+            if index == 0 or page.height <= 0:
+                continue  # it opens its page already
+            top = (item.y - page.top) / page.height
+            starts.append((top, item.article, page.number))
+    starts.sort(reverse=True)
+    last = max((p.number for p in pages.pages if p.kind == "article" and p.items), default=1)
+    return [Finding("budget", last, None,
+                    f"the issue fills {rendered.pages} pages, {budget - rendered.pages} "
+                    f"under its budget of {budget}", data={"starts": [
+                        (article, title_of(pages, article), pages.kinds.get(article, ""),
+                         top) for top, article, _ in starts]},
+                    weight=0.0, advisory=True)]
 
 
 def _new_page(move: dict, finding: Finding) -> list[str]:

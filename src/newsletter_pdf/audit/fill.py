@@ -13,15 +13,21 @@ from collections import defaultdict
 from . import Finding, rule, title_of
 from .pagemap import PageMap
 
+MM_PER_PX = 25.4 / 96  # CSS pixels
+#: Pages of articles: also the one that opens with the contents (page 2) — it is judged
+#: by what its articles leave empty, as any other.
+TEXT = ("article", "contents")
+
 
 @rule("fill")
 def fill(pages: PageMap, settings: dict):
     least = float(settings["min_fill"])
     least_last = min(least, float(settings["min_fill_last"]))
     least_column = float(settings["min_column_fill"])
-    last = max((p.number for p in pages.pages if p.kind == "article" and p.items), default=0)
+    last = max((p.number for p in pages.pages if p.kind in TEXT and p.items), default=0)
+    first = min((p.number for p in pages.pages if p.kind in TEXT and p.items), default=0)
     for page in pages.pages:
-        if page.kind != "article" or not page.items or page.height <= 0:
+        if page.kind not in TEXT or not page.items or page.height <= 0:
             continue
         used = (max(i.bottom for i in page.items) - page.top) / page.height
         if used < least:
@@ -37,6 +43,9 @@ def fill(pages: PageMap, settings: dict):
                     (i.article, i.name, i.grow, i.image_h) for earlier in pages.pages
                     if earlier.number <= page.number for i in earlier.items
                     if i.kind == "photo" and i.grow], "breaks": _breaks(pages, page, used),
+                    "spannable": _spannable(pages, page),
+                    # the contents could be set above this page's first article
+                    "standby-contents": pages.standby_contents and page.number == first,
                     "quotes": _page_quotes(pages, page),
                     "pulls": _pulls(pages, page),
                     "page_articles": _articles_between(page)},
@@ -109,6 +118,21 @@ def _empty_beside(pages: PageMap, page, columns: dict, least_column: float):
         weight=1.0)
 
 
+def _spannable(pages: PageMap, short) -> list[tuple[str, str, float, float, float]]:
+    """Column photos up to the short page (nearest first) that could run across both
+    columns: (article, file, the widest (mm) its original prints at the print ppi, its
+    width / height, the width (mm) across both columns on its page)."""
+    out = []
+    for page in reversed([p for p in pages.pages if p.number <= short.number]):
+        for item in reversed(page.items):
+            if item.kind == "photo" and item.wide and item.article and item.image_h > 0 \
+                    and item.container and item.container[-1] >= 0:
+                out.append((item.article, item.name, float(item.wide),
+                            item.image_w / item.image_h,
+                            (page.right - page.left) * MM_PER_PX))
+    return out
+
+
 def _articles_between(page) -> list[str]:
     """The page's articles, for a move that spreads them down it — none when only one is
     on it (no space between articles to open up)."""
@@ -121,7 +145,7 @@ def _breaks(pages: PageMap, short, used: float) -> list[tuple[str, str, float, f
     starts on that page below something else, as (article, its headline, how full the page
     before stays if the article starts on a new page, about how full ``short`` becomes)."""
     before = next((p for p in pages.pages if p.number == short.number - 1), None)
-    if before is None or before.kind != "article" or not before.items or before.height <= 0:
+    if before is None or before.kind not in TEXT or not before.items or before.height <= 0:
         return []
     started = {i.article for p in pages.pages if p.number < before.number for i in p.items}
     bottom = (max(i.bottom for i in before.items) - before.top) / before.height

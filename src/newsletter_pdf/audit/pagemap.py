@@ -51,6 +51,8 @@ class Item:
     after: int = -1          # photos: the paragraph of their article they follow (-1: unknown)
     grow: int = 0            # column photos: the tallest (mm) their original allows
     image_h: float = 0.0     # photos: the height of the picture itself (no caption)
+    image_w: float = 0.0     # photos: its width
+    wide: int = 0            # column photos: the widest (mm) their original allows
     para: int = 0            # lines: the paragraph of their article they belong to (1…)
 
     @property
@@ -86,6 +88,9 @@ class PageMap:
     #: (page, the panel's first class, how far past its foot in px (0: it broke onto the
     #: next page), the first words that do not fit)
     panels: list[tuple[int, str, float, str]] = field(default_factory=list)
+    #: the template holds a contents list for page 2 that is not shown (the contents is on
+    #: the cover): a move may show it there instead
+    standby_contents: bool = False
 
     def items(self, article: str | None = None):
         for page in self.pages:
@@ -175,8 +180,11 @@ def page_map(document, root=None) -> PageMap:
                     item.after = int(element.get("data-after"))
                 if (element.get("data-grow") or "").isdigit():
                     item.grow = int(element.get("data-grow"))
-                item.image_h = max((d.height for d in box.descendants()
-                                    if isinstance(d, boxes.ReplacedBox)), default=0.0)
+                if (element.get("data-wide") or "").isdigit():
+                    item.wide = int(element.get("data-wide"))
+                pictures = [d for d in box.descendants() if isinstance(d, boxes.ReplacedBox)]
+                item.image_h = max((d.height for d in pictures), default=0.0)
+                item.image_w = max((d.width for d in pictures), default=0.0)
             page.items.append(item)
             ctx["role"] = {"photo": "caption", "box": "box", "quote": "quote",
                            "table": "table"}[kind]
@@ -283,6 +291,9 @@ def page_map(document, root=None) -> PageMap:
         if entry.kind == "blank" and entry.items:
             entry.kind = "article"
         result.pages.append(entry)
+    result.standby_contents = root is not None and not any(
+        p.kind == "contents" for p in result.pages) and any(
+        {"contents-page", "standby"} <= _classes(e) for e in root.iter())
     return result
 
 

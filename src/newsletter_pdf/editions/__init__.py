@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Problems, UsageError
-from .base import PdfEdition, image_widths  # noqa: F401  (part of the package's API)
+from .base import PdfEdition, image_widths, with_spanned_photos  # noqa: F401  (part of the package's API)
 from .email import EDITION as EMAIL
 from .email import email_settings  # noqa: F401
 from .print import DEFAULT_PROFILE, press_profile, print_settings  # noqa: F401

@@ -9,6 +9,7 @@ entry in the registry (``editions/__init__.py``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import re
 from pathlib import Path
@@ -170,6 +171,42 @@ class PdfEdition:
     def warm(self, checked, out: Path, pdfs: dict[str, Path]) -> None:
         """Fill the caches this edition's build will read (run on the other core while the
         PDFs lay out, so its own build later is quick). Nothing by default."""
+
+
+def with_spanned_photos(name: str, edition: Edition, manifest: Manifest, layout: Layout,
+                        articles: list, out_dir: Path) -> Edition:
+    """``edition`` (prepared for the manifest's placements) with a copy for the span's
+    width of each column photo its fit (``extra_css``) runs across both columns: a column
+    photo is prepared for a column, and set twice as wide from that copy it would print at
+    half the wanted ppi. Cached like every copy; ``edition`` itself is left as it is."""
+    from ..imageprep import cache_dir_for, prepare_images
+    from ..photocheck import PhotoSource, original_size, prepared_digest
+    from ..placements import read_spans
+    from . import get_edition
+
+    spans = read_spans(edition.extra_css)
+    if not spans:
+        return edition
+    files: dict[tuple[str, str], Path] = {}
+    queue = list(articles)
+    while queue:  # the articles and the boxes set within them
+        article = queue.pop()
+        queue.extend(article.boxes)
+        for photo in article.photos:
+            if photo.placement == "column":
+                files[(f"art-{article.id}", Path(photo.file).name)] = Path(photo.file)
+    width = image_widths(layout)["span"]
+    target = get_edition(name).image_target(manifest, width)
+    edition = copy.copy(edition)
+    edition.image_urls, edition.sources = dict(edition.image_urls), dict(edition.sources)
+    cache = cache_dir_for(out_dir)
+    for path in sorted({files[key] for key in spans if key in files}):
+        with _strict_decoding():  # (its column copy decoded it already: not damaged)
+            prepared = prepare_images(path, [target], cache, basis=target)[0]
+        edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
+        edition.sources[prepared_digest(prepared.path)] = PhotoSource(
+            path, *original_size(path), width)
+    return edition
 
 
 def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
