@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import uuid
@@ -31,7 +32,13 @@ def finish(pdf: bytes, manifest: Manifest, layout, edition, name: str, pages: in
     pdf = _reading_direction(pdf, manifest)
     if edition.bleed_box_mm is not None:  # crop marks: a slug line beside them
         pdf = _with_slug_lines(pdf, manifest, layout, edition, name, pages, problems)
-    return _deterministic(pdf, edition.bleed_box_mm)
+    return _deterministic(pdf, file_identifier(manifest, name), edition.bleed_box_mm)
+
+
+def file_identifier(manifest: Manifest, edition: str) -> bytes:
+    """The first half of the file identifier (/ID), fixed for an issue's edition: the same
+    sources give byte-identical PDFs (the second half is derived from the content)."""
+    return hashlib.md5(f"{manifest.slug}/{edition}".encode()).hexdigest().encode()
 
 
 def _reading_direction(pdf: bytes, manifest: Manifest) -> bytes:
@@ -147,12 +154,14 @@ def _marks_in_registration(page) -> None:
         form.write(data.replace(b"0 0 0 rg", b"1 1 1 1 k").replace(b"0 0 0 RG", b"1 1 1 1 K"))
 
 
-def _deterministic(pdf: bytes, bleed_box_mm: float | None = None) -> bytes:
+def _deterministic(pdf: bytes, identifier: bytes, bleed_box_mm: float | None = None) -> bytes:
     """Re-save through qpdf with deterministic compression and file identifier: WeasyPrint's
     own output varies in its deflate bytes from run to run (same content, different
-    encoding), and users must be able to tell whether anything changed."""
+    encoding), and users must be able to tell whether anything changed. qpdf keeps the
+    identifier's first half (``identifier``) and derives the second from the content."""
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.trailer.ID = pikepdf.Array([pikepdf.String(identifier)] * 2)
         _stable_xobject_names(doc)
         _stable_overlay_names(doc)
         if bleed_box_mm is not None:  # crop marks widened the sheet: the bleed stays real

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,10 +113,9 @@ class PdfEdition:
         cache = cache_dir_for(out_dir)
         edition = Edition(name=self.name)
         self.configure(edition, manifest, layout, padding_pages)
-        edition.pdf_options.update({
-            "custom_metadata": True,
-            "pdf_identifier": _identifier(manifest, self.name),
-        })
+        # No pdf_identifier: WeasyPrint would hash every object of the file for it (a
+        # tenth of writing a print PDF), and finishing sets the file identifier anyway.
+        edition.pdf_options.update({"custom_metadata": True})
         for path, _, _ in image_references(manifest):
             if path.suffix.lower() == ".svg":
                 url = self.svg_url(path, manifest, cache)
@@ -297,8 +295,3 @@ def _placement(manifest: Manifest, path: Path) -> str:
             if Path(photo.file) == path:
                 return "span" if photo.placement in ("top", "span") else "column"
     return "span"
-
-
-def _identifier(manifest: Manifest, edition: str) -> bytes:
-    """A fixed file identifier: the same sources give byte-identical PDFs."""
-    return hashlib.md5(f"{manifest.slug}/{edition}".encode()).hexdigest().encode()
