@@ -24,13 +24,15 @@ from .editions import (
     get_edition,
     page_multiple,
     page_reference,
+    plan_edition,
     prepare_edition,
     prepare_photos,
+    settle,
     with_spanned_photos,
 )
 from .enginehost import EngineHost
 from .enginehost import active as _host
-from .errors import Problem, Problems, UsageError, strict_errors
+from .errors import Problem, Problems, RenderError, UsageError, strict_errors
 from .i18n import load_words
 from .images import inspect_images
 from .language import check_scripts
@@ -151,6 +153,8 @@ def build_issue(target: Path, out_dir: Path | None = None,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
+        if _photo_pass[0] is not None:
+            Path(_photo_pass[0]["failed"]).unlink(missing_ok=True)
         _prepared[0] = _photo_pass[0] = None
         _drop_kept()
         if own and _host[0] is not None:
@@ -206,7 +210,12 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
-    _photo_pass[0] = {"lock": threading.Lock(), "done": False, "editions": pdf_names}
+    from .imageprep import cache_dir_for
+
+    # If the photo pass fails, it leaves this file: renders waiting for its photos stop.
+    failed = cache_dir_for(out) / f".photos-failed-{os.getpid()}-{time.monotonic_ns()}"
+    _photo_pass[0] = {"lock": threading.Lock(), "wait": None, "editions": pdf_names,
+                      "failed": str(failed)}
     pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
                  if REGISTRY[n].is_pdf}
     # The other editions' slow preparation (the web edition's WebP photos and font
@@ -620,8 +629,13 @@ def _write_kept(manifest, checked, name, chosen, problems):
     (nothing laid out again), then finished as any render is."""
     reporter = _reporter[0]
     with reporter.stage(f"write ({name}, laid out)"):
-        written = chosen.write()
+        try:
+            written = chosen.write()
+        except RenderError:
+            _photos_failed()
+            raise
     problems.extend(chosen.problems)
+    _photos_done()
     with reporter.stage(f"finish ({name})"):
         written.pdf = get_edition(name).finish(written.pdf, manifest, checked.layout,
                                                chosen.edition, written.pages, problems)
@@ -632,26 +646,79 @@ def _write_kept(manifest, checked, name, chosen, problems):
 def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages: int = 0):
     """The edition's photos and settings, prepared once per build: every render of the
     fit and repair search, and the fingerprint, get a copy (never mutate the shared one),
-    and the problems the preparation found, each time."""
+    and the problems the preparation found, each time.
+
+    In a build the photos are prepared by one pass for every PDF edition (each decoded
+    once), started by the first edition to ask, on the other core; meanwhile the editions
+    are laid out from the photos' planned sizes (stand-ins, see standins.py), and a render
+    writes its PDF once the copies are there. A photo that cannot be planned (a PNG: its
+    transparency decides its format) is waited for."""
     key, memo = (name, padding_pages), _prepared[0]
     made = memo.get(key) if memo is not None else None
     photos = _photo_pass[0]
     if made is None and photos is not None:
-        # the first edition to ask prepares every PDF edition's photos (one decode each)
-        with photos["lock"]:
-            if not photos["done"]:
-                with _reporter[0].stage("prepare photos"):
-                    prepare_photos(photos["editions"], manifest, layout, out)
-                photos["done"] = True
+        _start_photos(photos, manifest, layout, out)
     if made is None:
         found = Problems()
         with _reporter[0].stage(f"prepare photos ({name})"):
-            edition = prepare_edition(name, manifest, layout, out, found, padding_pages)
+            edition = None
+            if photos is not None:
+                edition = plan_edition(name, manifest, layout, out, found, padding_pages)
+            if edition is None:
+                _photos_done()
+                found = Problems()
+                edition = prepare_edition(name, manifest, layout, out, found, padding_pages)
         made = (edition, found.items)
         if memo is not None:
             memo[key] = made
     problems.items.extend(made[1])
     return copy.copy(made[0])
+
+
+def _start_photos(photos: dict, manifest, layout, out) -> None:
+    """Start the build's photo pass (once): every PDF edition's photos, one decode each."""
+    with photos["lock"]:
+        if photos["wait"] is not None:
+            return
+        reporter, host = _reporter[0], _host[0]
+
+        def run():
+            try:
+                with reporter.stage("prepare photos"):
+                    prepare_photos(photos["editions"], manifest, layout, out)
+            except BaseException:
+                # Renders waiting for these photos would wait in vain: stop them (each
+                # waiter then finds this error first, see _photos_failed).
+                failed = Path(photos["failed"])
+                try:
+                    failed.parent.mkdir(parents=True, exist_ok=True)
+                    failed.touch()
+                except OSError:  # cannot say so: stop the renders there are
+                    if host is not None:
+                        host.kill_children()
+                raise
+
+        photos["wait"] = _background(run)
+
+
+def _photos_done() -> None:
+    """Wait for the build's photo pass (its error is the build's), then complete the
+    prepared editions' photo sources with the copies it made."""
+    photos, prepared = _photo_pass[0], _prepared[0]
+    if photos is None or photos["wait"] is None:
+        return
+    photos["wait"]()
+    with photos["lock"]:
+        for edition, _ in list((prepared or {}).values()):
+            settle(edition)
+
+
+def _photos_failed() -> None:
+    """After a render failed: if the photo pass failed, its error is the one to report
+    (the render was stopped because of it)."""
+    photos = _photo_pass[0]
+    if photos is not None and photos["wait"] is not None:
+        photos["wait"]()
 
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
@@ -669,9 +736,15 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
                                allow_html=checked.allow_html, time_limit=checked.time_limit)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     with reporter.stage(f"lay out and write ({name})"):
-        rendered = render_pdf(html, manifest.folder, roots, problems,
-                              allow_remote=allow_remote, pdf_options=edition.pdf_options,
-                              time_limit=checked.time_limit, write=write, keep=keep)
+        try:
+            rendered = render_pdf(html, manifest.folder, roots, problems,
+                                  allow_remote=allow_remote, pdf_options=edition.pdf_options,
+                                  time_limit=checked.time_limit, write=write, keep=keep,
+                                  stand_ins=edition.stand_ins,
+                                  photos_failed=(_photo_pass[0] or {}).get("failed"))
+        except RenderError:
+            _photos_failed()
+            raise
     if rendered.kept is not None:
         _keep(rendered)
     reporter.note(f"{name} edition: {rendered.pages} pages laid out")
@@ -679,6 +752,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,
                     checked.allow_html)
         if write:
+            _photos_done()
             rendered.pdf = get_edition(name).finish(rendered.pdf, manifest, checked.layout,
                                                     edition, rendered.pages, problems)
     rendered.sources = edition.sources

@@ -61,6 +61,11 @@ class Edition:
     roots: list = field(default_factory=list)  # extra folders the renderer may read
     bleed_box_mm: float | None = None  # BleedBox to set after rendering (crop marks)
     sources: dict = field(default_factory=dict)  # image digest -> photocheck.PhotoSource
+    #: Photos laid out before they are prepared (standins.py): the planned copy's resolved
+    #: path -> (width, height, mode); and (original, placed width, copy) of each, whose
+    #: ``sources`` entry is added once the copy exists (editions.settle).
+    stand_ins: dict = field(default_factory=dict)
+    unsettled: list = field(default_factory=list)
     output_condition: str = ""  # print: named on the slug line beside the crop marks
 
 

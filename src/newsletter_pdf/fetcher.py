@@ -122,12 +122,16 @@ class ConfinedFetcher(URLFetcher):
     """Serve ``data:`` URLs and files inside ``roots``; remote only when allowed."""
 
     def __init__(self, roots: list[Path], allow_remote: bool = False,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, stand_ins: dict | None = None):
         super().__init__(timeout=timeout, allow_redirects=False, fail_on_errors=False)
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.allow_remote = allow_remote
         self.timeout = timeout
         self.refused: list[tuple[str, str]] = []  # (url, reason)
+        #: Photos being prepared (file path → (width, height, mode)): one not written yet
+        #: is served as a stand-in (see standins.py), noted in ``stood_in`` (path → URL).
+        self.stand_ins = stand_ins or {}
+        self.stood_in: dict[str, str] = {}
         self._remote = _remote_opener()
 
     def fetch(self, url: str, headers=None):
@@ -173,6 +177,14 @@ class ConfinedFetcher(URLFetcher):
             # Open first, then check what was opened: no window for a swap in between,
             # and a FIFO or device (which could block or never end) is never read.
             fd = os.open(real, flags)
+        except FileNotFoundError as exc:
+            if str(real) in self.stand_ins:  # being prepared: its size is enough for now
+                from .standins import stand_in
+
+                self.stood_in[str(real)] = url
+                return URLFetcherResponse(real.as_uri(), stand_in(*self.stand_ins[str(real)]),
+                                          {"Content-Type": "image/jpeg"})
+            return self._refuse(url, exc.strerror or "cannot read")
         except OSError as exc:
             return self._refuse(url, exc.strerror or "cannot read")
         info = os.fstat(fd)

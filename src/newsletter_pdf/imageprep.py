@@ -108,6 +108,54 @@ def prepare_images(source: Path, targets: list[Target], cache_dir: Path,
     return done
 
 
+@dataclass(frozen=True)
+class Planned:
+    """Where a copy not prepared yet will be, and its pixels' size and mode."""
+
+    path: Path
+    width: int
+    height: int
+    mode: str
+
+
+def plan_image(source: Path, target: Target, cache_dir: Path,
+               basis: Target | None = None) -> Planned | None:
+    """The copy :func:`prepare_images` will make of ``source`` for ``target`` (decoded for
+    ``basis``), read from the photo's header alone: a layout needs only its size, and the
+    pixels are wanted when the PDF is written. None when that cannot be known without
+    decoding it (not a JPEG: a PNG's transparency decides its format)."""
+    if source.suffix.lower() == ".png":  # prepared losslessly, whatever is inside
+        return None
+    try:
+        with Image.open(source) as image:
+            if image.format != "JPEG" or image.mode not in ("L", "RGB", "CMYK"):
+                return None
+            width, height = image.size
+            wanted = _wanted_width(width, basis or target)
+            if wanted < width // 2:  # the decode's draft scale, as _open takes it
+                scale = width / wanted
+                image.draft(image.mode, (int(width / scale) + 1, int(height / scale) + 1))
+                width, height = image.size
+            if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):  # turned a quarter
+                width, height = height, width
+            mode = image.mode
+    except (OSError, ValueError, SyntaxError):
+        return None  # the photo pass reports a damaged photo
+    wanted = _wanted_width(width, target)
+    if wanted < width:
+        width, height = wanted, max(1, round(height * wanted / width))
+    if target.press:
+        mode = "L" if mode == "L" else "CMYK"
+    elif mode == "CMYK":
+        mode = "RGB"
+    key = target.key(source_digest(source), basis)
+    return Planned(cache_dir / f"{key}.jpg", width, height, mode)
+
+
+#: The EXIF tag of a photo's orientation.
+ORIENTATION = 0x0112
+
+
 def finest(source: Path, targets: list[Target]) -> Target:
     """Of ``targets``, the one that needs the most of ``source``'s pixels."""
     with Image.open(source) as probe:

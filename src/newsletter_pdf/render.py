@@ -19,6 +19,7 @@ import multiprocessing
 import shutil
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from .errors import Problems, RenderError
 from .textcheck import laid_out_text
 
 DEFAULT_TIME_LIMIT = 600.0  # seconds; a 300-page two-column article takes about a minute
+#: How long a render waits for photos still being prepared before it gives up (seconds):
+#: the photo pass has its own, shorter, limit and stops the build when it fails.
+PHOTO_WAIT = 900.0
+_NO_PHOTOS = "the photos being prepared never arrived (their preparation failed or was stopped)"
 
 
 @dataclass
@@ -84,7 +89,8 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
                time_limit: float | None = DEFAULT_TIME_LIMIT,
                memory_limit_mb: int | None = None,
                isolate: bool | None = None, host=None, write: bool = True,
-               keep: bool = False) -> Rendered:
+               keep: bool = False, stand_ins: dict | None = None,
+               photos_failed: str | None = None) -> Rendered:
     """Lay out and write the PDF in memory; refused resources become problems.
 
     ``write=False`` lays out only (``pdf`` is empty): the page count, the page map and the
@@ -99,11 +105,16 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
     by default it is used wherever ``fork`` is available. ``host``: an
     :class:`~.enginehost.EngineHost` that forks the child (a warm engine) instead of this
     process; by default the build's own, if one is running.
+
+    ``stand_ins`` (file path → (width, height, mode)): photos still being prepared, laid
+    out from their size alone; the PDF is written once they are there (see standins.py),
+    or the render stops once the file ``photos_failed`` exists.
     """
     from .enginehost import active
 
     host = host if host is not None else active[0]
-    args = (html, base_dir, roots, allow_remote, pdf_options, write)
+    args = (html, base_dir, roots, allow_remote, pdf_options, write, False, stand_ins,
+            photos_failed)
     limit = time_limit if time_limit and time_limit > 0 else None
     if isolate is None:
         isolate = "fork" in multiprocessing.get_all_start_methods()
@@ -117,31 +128,45 @@ def render_pdf(html: str, base_dir: Path, roots: list[Path], problems: Problems,
 
 
 def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
-            pdf_options: dict | None, write: bool = True, keep: bool = False) -> Rendered:
+            pdf_options: dict | None, write: bool = True, keep: bool = False,
+            stand_ins: dict | None = None, photos_failed: str | None = None) -> Rendered:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from . import pdflang, weasyprint_patch
+    from . import pdflang, standins, weasyprint_patch
     from .fetcher import ConfinedFetcher  # imports WeasyPrint: only where it renders
 
     weasyprint_patch.apply()  # once per process; refuses (with a warning) if not 70.0
     pdflang.install()  # /Lang on each article's structure element
-    fetcher = ConfinedFetcher(roots, allow_remote=allow_remote)
+    deadline = time.monotonic() + PHOTO_WAIT
+    if stand_ins and not standins.supported():  # lay out from the real photos only
+        if not standins.wait_for(stand_ins, deadline, photos_failed):
+            raise RenderError(_NO_PHOTOS)
+        stand_ins = None
+    fetcher = ConfinedFetcher(roots, allow_remote=allow_remote, stand_ins=stand_ins)
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     font_config = None
+    images: dict = {}  # WeasyPrint's image cache of this render: URL → image
     try:
         font_config = FontConfiguration()
         source = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
                                  url_fetcher=fetcher)
-        document = source.render(font_config=font_config, **(pdf_options or {}))
+        document = source.render(font_config=font_config, cache=images,
+                                 **(pdf_options or {}))
         text = laid_out_text(document)
         layout = page_map(document, source.etree_element)
         if keep:  # the layout now; the PDF of it later, if the build asks (run_kept)
             hand_over(Rendered(pdf=b"", pages=len(document.pages),
                                refused=list(fetcher.refused), warnings=list(handler.messages),
                                text=text, layout=layout))
+        if (write or keep) and fetcher.stood_in:  # the photos' pixels, now
+            if not standins.wait_for(fetcher.stood_in, deadline, photos_failed):
+                raise RenderError(_NO_PHOTOS)
+            if not standins.put_in_place(images, fetcher.stood_in):
+                # a copy is not what was planned (never expected): lay out the real ones
+                return _render(html, base_dir, roots, allow_remote, pdf_options, write or keep)
         pdf = document.write_pdf(**(pdf_options or {})) if write or keep else b""
     except MemoryError:
         raise RenderError("the render ran out of memory; make photos smaller (under "
@@ -182,7 +207,8 @@ def _render_in_child(args, limit: float | None, memory_limit_mb: int | None,
     try:
         if not keep:
             return run_bounded(NamedCall(__name__, "_render", args), **bounds)
-        rendered, kept = run_kept(NamedCall(__name__, "_render", (*args, True)), **bounds)
+        rendered, kept = run_kept(NamedCall(__name__, "_render", (*args[:6], True, *args[7:])),
+                                  **bounds)
         rendered.kept = kept
         return rendered
     except RenderError as exc:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Problems, UsageError
-from .base import PdfEdition, image_widths, with_spanned_photos  # noqa: F401  (part of the package's API)
+from .base import (  # noqa: F401  (part of the package's API)
+    PdfEdition,
+    image_widths,
+    settle,
+    with_spanned_photos,
+)
 from .email import EDITION as EMAIL
 from .email import email_settings  # noqa: F401
 from .print import DEFAULT_PROFILE, press_profile, print_settings  # noqa: F401
@@ -58,11 +63,22 @@ def page_multiple(manifest: Manifest) -> int:
 
 def make_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
                  problems: Problems, padding_pages: int = 0,
-                 cached_only: bool = False) -> Edition | None:
+                 cached_only: bool = False, planned: bool = False) -> Edition | None:
     """Prepare the images and the settings of one edition (in this process); with
-    ``cached_only``, None unless every photo is in the cache."""
+    ``cached_only``, None unless every photo is in the cache; with ``planned``, photos not
+    in the cache are planned (see :meth:`.base.PdfEdition.prepare`)."""
     return get_edition(name).prepare(manifest, layout, out_dir, problems, padding_pages,
-                                     cached_only)
+                                     cached_only, planned)
+
+
+def plan_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
+                 problems: Problems, padding_pages: int = 0) -> Edition | None:
+    """The edition with each photo as cached or, while the photo pass prepares it, as
+    planned from its original's header (laid out from stand-ins, see standins.py); None
+    if a photo cannot be planned (then wait for the pass). Call :func:`.base.settle` on it
+    once the pass is done."""
+    return make_edition(name, manifest, layout, out_dir, problems, padding_pages,
+                        planned=True)
 
 
 def photo_targets(names, manifest: Manifest, layout: Layout) -> dict[Path, list]:

@@ -101,13 +101,16 @@ class PdfEdition:
     # -- steps ---------------------------------------------------------------------------
 
     def prepare(self, manifest: Manifest, layout: Layout, out_dir: Path, problems: Problems,
-                padding_pages: int = 0, cached_only: bool = False) -> Edition | None:
+                padding_pages: int = 0, cached_only: bool = False,
+                planned: bool = False) -> Edition | None:
         """Prepare this edition's images (cached by content) and its settings.
-        ``cached_only``: None unless every photo is in the cache already."""
+        ``cached_only``: None unless every photo is in the cache already; with ``planned``,
+        a photo not in the cache is planned instead (its copy's path and size, see
+        standins.py), and None only if one cannot be planned."""
         from ..compose import Edition
-        from ..imageprep import cache_dir_for
+        from ..imageprep import Planned, cache_dir_for, plan_image
         from ..images import image_references
-        from ..photocheck import PhotoSource, original_size, prepared_digest
+        from . import photo_bases
 
         widths = image_widths(layout)
         cache = cache_dir_for(out_dir)
@@ -123,18 +126,26 @@ class PdfEdition:
                     edition.image_urls[str(path)] = url
         needed = self.photo_widths(manifest, widths)
         jobs = list(needed.items())
-        made = prepare_sources(manifest, layout, {path: [self.image_target(manifest, width)]
-                                                  for path, width in jobs},
-                               cache, problems, cached_only)
+        targets = {path: self.image_target(manifest, width) for path, width in jobs}
+        made = prepare_sources(manifest, layout, {path: [target]
+                                                  for path, target in targets.items()},
+                               cache, problems, cached_only or planned)
         done = [made[path][0] for path, _ in jobs]
+        if planned and None in done:
+            bases = photo_bases(manifest, layout)
+            done = [prepared or plan_image(path, targets[path], cache, bases[path])
+                    for (path, _), prepared in zip(jobs, done)]
         if None in done:
             return None
         for (path, width), prepared in zip(jobs, done):
-            edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
-            # Known in the PDF by content (two photos often share a prepared size); judged
-            # by the original's pixels, not by our copy's.
-            edition.sources.setdefault(prepared_digest(prepared.path),
-                                       PhotoSource(path, *original_size(path), width))
+            resolved = prepared.path.resolve()
+            edition.image_urls[str(path)] = resolved.as_uri()
+            if isinstance(prepared, Planned):
+                edition.stand_ins[str(resolved)] = (prepared.width, prepared.height,
+                                                    prepared.mode)
+            edition.unsettled.append((path, width, prepared.path))
+        if not edition.stand_ins:
+            settle(edition)
         edition.roots = self.roots(manifest, cache)
         return edition
 
@@ -205,6 +216,22 @@ def with_spanned_photos(name: str, edition: Edition, manifest: Manifest, layout:
         edition.sources[prepared_digest(prepared.path)] = PhotoSource(
             path, *original_size(path), width)
     return edition
+
+
+def settle(edition: Edition) -> None:
+    """Add the photos prepared since ``edition`` was (all are there now) to its sources:
+    known in the PDF by content (two photos often share a prepared size), judged by the
+    original's pixels, not by our copy's."""
+    from ..photocheck import PhotoSource, original_size, prepared_digest
+
+    waiting = []
+    for path, width, made in edition.unsettled:
+        if not made.is_file():  # not made: an edition only laid out (the page reference
+            waiting.append((path, width, made))  # of a build of the print edition alone)
+            continue
+        edition.sources.setdefault(prepared_digest(made),
+                                   PhotoSource(path, *original_size(path), width))
+    edition.unsettled[:] = waiting
 
 
 def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
