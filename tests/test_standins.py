@@ -215,3 +215,27 @@ def test_a_first_build_lays_out_while_its_photos_are_prepared(tmp_path):
     again = build_issue(issue, out_dir=out, editions=("print", "email"), fresh=True)
     for name in ("print", "email"):
         assert again.outputs[name].path.read_bytes() == first.outputs[name].path.read_bytes()
+
+
+def test_every_photo_of_the_sample_is_planned_as_it_is_prepared(tmp_path):
+    # The real photos (progressive JPEGs, EXIF, panoramas): each edition's copy has the
+    # planned path, size and mode (a mismatch would cost a second layout, see above).
+    from newsletter_pdf.editions import photo_bases, photo_targets
+    from newsletter_pdf.editions.base import prepare_sources
+    from newsletter_pdf.layouts import load_layout
+    from newsletter_pdf.manifest import load_manifest
+
+    manifest = load_manifest(SAMPLE / "issue.yaml", Problems())
+    layout = load_layout(manifest, Problems())
+    jobs = photo_targets(["print", "email"], manifest, layout)
+    bases, cache = photo_bases(manifest, layout), tmp_path / "cache"
+    made = prepare_sources(manifest, layout, jobs, cache, Problems())
+    planned = 0
+    for path, targets in jobs.items():
+        for target, copy in zip(targets, made[path]):
+            plan = plan_image(path, target, cache, bases[path])
+            with Image.open(copy.path) as real:
+                assert (plan.path, plan.width, plan.height, plan.mode) == \
+                    (copy.path, real.width, real.height, real.mode), (path.name, target)
+            planned += 1
+    assert planned == 22
