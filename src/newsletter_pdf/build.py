@@ -214,8 +214,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
 
     # If the photo pass fails, it leaves this file: renders waiting for its photos stop.
     failed = cache_dir_for(out) / f".photos-failed-{os.getpid()}-{time.monotonic_ns()}"
-    _photo_pass[0] = {"lock": threading.Lock(), "wait": None, "editions": pdf_names,
-                      "failed": str(failed)}
+    _photo_pass[0] = {"lock": threading.Lock(), "wait": None, "running": None,
+                      "editions": pdf_names, "failed": str(failed)}
     pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
                  if REGISTRY[n].is_pdf}
     # The other editions' slow preparation (the web edition's WebP photos and font
@@ -507,14 +507,15 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
             css, outcome)
 
 
-def _background(call):
-    """Start ``call`` in a thread now; return a function that waits for its result."""
+def _background(call, future: bool = False):
+    """Start ``call`` in a thread now; return a function that waits for its result (and,
+    with ``future``, the future itself)."""
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(call)
+    started = pool.submit(call)
     pool.shutdown(wait=False)
-    return future.result
+    return (started.result, started) if future else started.result
 
 
 def _warm(kind, checked, out: Path, pdfs: dict[str, Path]):
@@ -662,8 +663,15 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
         found = Problems()
         with _reporter[0].stage(f"prepare photos ({name})"):
             edition = None
-            if photos is not None:
+            while photos is not None and edition is None:
+                # the pass prepares the photos that cannot be planned first: take the
+                # edition as soon as they are there
+                found = Problems()
                 edition = plan_edition(name, manifest, layout, out, found, padding_pages)
+                if edition is None and not _photos_running():
+                    break
+                if edition is None:
+                    time.sleep(0.02)
             if edition is None:
                 _photos_done()
                 found = Problems()
@@ -685,7 +693,8 @@ def _start_photos(photos: dict, manifest, layout, out) -> None:
         def run():
             try:
                 with reporter.stage("prepare photos"):
-                    prepare_photos(photos["editions"], manifest, layout, out)
+                    prepare_photos(photos["editions"], manifest, layout, out,
+                                   yielding=True)
             except BaseException:
                 # Renders waiting for these photos would wait in vain: stop them (each
                 # waiter then finds this error first, see _photos_failed).
@@ -698,7 +707,7 @@ def _start_photos(photos: dict, manifest, layout, out) -> None:
                         host.kill_children()
                 raise
 
-        photos["wait"] = _background(run)
+        photos["wait"], photos["running"] = _background(run, future=True)
 
 
 def _photos_done() -> None:
@@ -711,6 +720,12 @@ def _photos_done() -> None:
     with photos["lock"]:
         for edition, _ in list((prepared or {}).values()):
             settle(edition)
+
+
+def _photos_running() -> bool:
+    photos = _photo_pass[0]
+    return photos is not None and photos["running"] is not None and \
+        not photos["running"].done()
 
 
 def _photos_failed() -> None:

@@ -118,18 +118,27 @@ class Planned:
     mode: str
 
 
+def plannable(source: Path) -> bool:
+    """True if :func:`plan_image` can plan copies of ``source`` (a JPEG)."""
+    if source.suffix.lower() == ".png":
+        return False
+    try:
+        with Image.open(source) as image:
+            return image.format == "JPEG" and image.mode in ("L", "RGB", "CMYK")
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
 def plan_image(source: Path, target: Target, cache_dir: Path,
                basis: Target | None = None) -> Planned | None:
     """The copy :func:`prepare_images` will make of ``source`` for ``target`` (decoded for
     ``basis``), read from the photo's header alone: a layout needs only its size, and the
     pixels are wanted when the PDF is written. None when that cannot be known without
     decoding it (not a JPEG: a PNG's transparency decides its format)."""
-    if source.suffix.lower() == ".png":  # prepared losslessly, whatever is inside
+    if not plannable(source):  # (a PNG is prepared losslessly, whatever is inside)
         return None
     try:
         with Image.open(source) as image:
-            if image.format != "JPEG" or image.mode not in ("L", "RGB", "CMYK"):
-                return None
             width, height = image.size
             wanted = _wanted_width(width, basis or target)
             if wanted < width // 2:  # the decode's draft scale, as _open takes it
