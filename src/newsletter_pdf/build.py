@@ -657,17 +657,18 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
     key, memo = (name, padding_pages), _prepared[0]
     made = memo.get(key) if memo is not None else None
     photos = _photo_pass[0]
-    if made is None and photos is not None:
-        _start_photos(photos, manifest, layout, out)
     if made is None:
         found = Problems()
         with _reporter[0].stage(f"prepare photos ({name})"):
             edition = None
             while photos is not None and edition is None:
-                # the pass prepares the photos that cannot be planned first: take the
-                # edition as soon as they are there
                 found = Problems()
                 edition = plan_edition(name, manifest, layout, out, found, padding_pages)
+                if edition is not None and not edition.stand_ins:
+                    break  # every copy in the cache (a rebuild): no pass for this edition
+                _start_photos(photos, manifest, layout, out)
+                # the pass prepares the photos that cannot be planned first: take the
+                # edition as soon as they are there
                 if edition is None and not _photos_running():
                     break
                 if edition is None:
