@@ -694,8 +694,7 @@ def _start_photos(photos: dict, manifest, layout, out) -> None:
         def run():
             try:
                 with reporter.stage("prepare photos"):
-                    prepare_photos(photos["editions"], manifest, layout, out,
-                                   yielding=True)
+                    prepare_photos(photos["editions"], manifest, layout, out)
             except BaseException:
                 # Renders waiting for these photos would wait in vain: stop them (each
                 # waiter then finds this error first, see _photos_failed).

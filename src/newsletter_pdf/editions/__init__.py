@@ -8,7 +8,6 @@ edition is one new module plus its line below.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,8 +35,6 @@ EDITIONS: tuple[str, ...] = tuple(REGISTRY)
 #: The editions that are one PDF file (``preflight --for`` judges a PDF for one of them).
 PDF_EDITIONS: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.is_pdf)
 
-#: How far the photo pass of a build gives way to the layouts beside it (see prepare_photos).
-YIELDING_NICENESS = 10
 #: Limits for preparing one edition's photos (a hostile file must not take the machine).
 PREPARE_TIME_LIMIT = 600.0
 PREPARE_MEMORY_MB = 4096
@@ -106,16 +103,12 @@ def photo_bases(manifest: Manifest, layout: Layout) -> dict:
 
 
 def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
-                   out_dir: Path, yielding: bool = False) -> None:
+                   out_dir: Path) -> None:
     """Every photo of the issue prepared for all the editions ``names`` at once, in one
     limited child, each photo decoded once for all of them: a progressive JPEG's decode is
     most of its preparation (about 0.8 s of CPU for the sample, each edition). The copies
     land in the cache, where each edition's :func:`prepare_edition` then finds them. A
-    damaged photo stops the build with the check's words.
-
-    ``yielding``: the child gives way to the layouts running beside it (a lower
-    scheduling priority): they are what the build waits for first, and the copies are
-    wanted only when PDFs are written, after them (see standins.py)."""
+    damaged photo stops the build with the check's words."""
     from ..bounded import run_bounded
     from ..errors import RenderError
     from ..imageprep import cache_dir_for, plannable
@@ -130,8 +123,6 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
         return  # a rebuild: nothing to decode
 
     def prepare():
-        if yielding and hasattr(os, "nice"):
-            os.nice(YIELDING_NICENESS)
         prepare_sources(manifest, layout, jobs, cache, Problems())
 
     editions = " and ".join(names) + (" editions" if len(names) > 1 else " edition")
