@@ -187,7 +187,8 @@ def with_spanned_photos(name: str, edition: Edition, manifest: Manifest, layout:
     """``edition`` (prepared for the manifest's placements) with a copy for the span's
     width of each column photo its fit (``extra_css``) runs across both columns: a column
     photo is prepared for a column, and set twice as wide from that copy it would print at
-    half the wanted ppi. Cached like every copy; ``edition`` itself is left as it is."""
+    half the wanted ppi. Cached like every copy; ``edition``'s photos are left as they are
+    (the span copies' entries join the sources it shares with every copy of it)."""
     from ..imageprep import cache_dir_for, prepare_images
     from ..photocheck import PhotoSource, original_size, prepared_digest
     from ..placements import read_spans
@@ -207,14 +208,16 @@ def with_spanned_photos(name: str, edition: Edition, manifest: Manifest, layout:
     width = image_widths(layout)["span"]
     target = get_edition(name).image_target(manifest, width)
     edition = copy.copy(edition)
-    edition.image_urls, edition.sources = dict(edition.image_urls), dict(edition.sources)
+    # (its sources stay shared: photos prepared later are added to them, see settle; an
+    # entry for a span's copy is known by that copy's content alone)
+    edition.image_urls = dict(edition.image_urls)
     cache = cache_dir_for(out_dir)
     for path in sorted({files[key] for key in spans if key in files}):
         with _strict_decoding():  # (its column copy decoded it already: not damaged)
             prepared = prepare_images(path, [target], cache, basis=target)[0]
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
-        edition.sources[prepared_digest(prepared.path)] = PhotoSource(
-            path, *original_size(path), width)
+        edition.sources.setdefault(prepared_digest(prepared.path),
+                                   PhotoSource(path, *original_size(path), width))
     return edition
 
 
