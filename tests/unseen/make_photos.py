@@ -37,7 +37,11 @@ def hills(im: Image.Image, rng: random.Random, colours: list[tuple], base: float
         ph = rng.random() * 6
         pts = [(0, h)]
         for x in range(0, w + 20, 20):
-            y = y0 - amp * math.sin(x / w * (2 + k) * math.pi + ph) - amp * 0.4 * math.sin(x / w * 9 + ph * 2)
+            y = (
+                y0
+                - amp * math.sin(x / w * (2 + k) * math.pi + ph)
+                - amp * 0.4 * math.sin(x / w * 9 + ph * 2)
+            )
             pts.append((x, y))
         pts.append((w, h))
         d.polygon(pts, fill=col)
@@ -58,14 +62,20 @@ def river(im: Image.Image, rng: random.Random, y_frac: float, colour=(92, 140, 1
     for _ in range(40):
         x = rng.randrange(w)
         c = h * y_frac + h * 0.05 * math.sin(x / w * 3 * math.pi + ph)
-        d.line([(x, c), (x + rng.randrange(20, 80), c)], fill=(200, 220, 235), width=max(2, h // 400))
+        d.line(
+            [(x, c), (x + rng.randrange(20, 80), c)], fill=(200, 220, 235), width=max(2, h // 400)
+        )
 
 
 def person(d: ImageDraw.ImageDraw, x: float, y: float, s: float, colour: tuple) -> None:
     """A simple standing figure with feet at (x, y), s tall."""
     head = s * 0.13
     d.ellipse([x - head, y - s, x + head, y - s + 2 * head], fill=(214, 170, 140))
-    d.rounded_rectangle([x - s * 0.18, y - s + 2.1 * head, x + s * 0.18, y - s * 0.42], radius=int(s * 0.06), fill=colour)
+    d.rounded_rectangle(
+        [x - s * 0.18, y - s + 2.1 * head, x + s * 0.18, y - s * 0.42],
+        radius=int(s * 0.06),
+        fill=colour,
+    )
     d.rectangle([x - s * 0.14, y - s * 0.43, x - s * 0.03, y], fill=(50, 55, 70))
     d.rectangle([x + s * 0.03, y - s * 0.43, x + s * 0.14, y], fill=(50, 55, 70))
 
@@ -76,11 +86,18 @@ def crates(d: ImageDraw.ImageDraw, rng: random.Random, x0: int, y0: int, n: int,
         for j in range(rng.randint(1, 3)):
             x = x0 + i * int(size * 1.1)
             y = y0 - j * int(size * 0.75)
-            d.rectangle([x, y - size * 0.7, x + size, y], fill=(176, 132, 84), outline=(120, 84, 50), width=max(2, size // 40))
+            d.rectangle(
+                [x, y - size * 0.7, x + size, y],
+                fill=(176, 132, 84),
+                outline=(120, 84, 50),
+                width=max(2, size // 40),
+            )
             for k in range(4):
                 cx = x + size * (0.15 + 0.23 * k)
                 col = rng.choice([(200, 60, 50), (230, 160, 40), (90, 150, 60), (210, 200, 180)])
-                d.ellipse([cx - size * 0.09, y - size * 0.85, cx + size * 0.09, y - size * 0.65], fill=col)
+                d.ellipse(
+                    [cx - size * 0.09, y - size * 0.85, cx + size * 0.09, y - size * 0.65], fill=col
+                )
 
 
 def tree(d: ImageDraw.ImageDraw, x: float, y: float, s: float, colour: tuple) -> None:
@@ -104,16 +121,27 @@ def logo(path: Path, text: str, colour: tuple, mark: str, size=(1400, 420)) -> N
     if mark == "bowl":
         d.pieslice([30, h * 0.15, h * 0.85, h * 0.95], 0, 180, fill=colour + (255,))
         for k in range(3):
-            d.arc([h * (0.25 + 0.12 * k), h * 0.05, h * (0.4 + 0.12 * k), h * 0.5], 200, 340, fill=colour + (255,), width=12)
+            d.arc(
+                [h * (0.25 + 0.12 * k), h * 0.05, h * (0.4 + 0.12 * k), h * 0.5],
+                200,
+                340,
+                fill=colour + (255,),
+                width=12,
+            )
     elif mark == "wave":
         for k in range(3):
-            pts = [(30 + x, h * (0.3 + 0.2 * k) + 30 * math.sin(x / 50)) for x in range(0, int(h * 0.9), 4)]
+            pts = [
+                (30 + x, h * (0.3 + 0.2 * k) + 30 * math.sin(x / 50))
+                for x in range(0, int(h * 0.9), 4)
+            ]
             d.line(pts, fill=colour + (255,), width=22)
     else:
         d.ellipse([30, h * 0.1, h * 0.85, h * 0.9], fill=colour + (255,))
         d.ellipse([h * 0.2, h * 0.3, h * 0.65, h * 0.7], fill=(0, 0, 0, 0))
     try:
-        font = ImageFont.truetype(str(HERE.parents[1] / "fonts" / "lato" / "Lato-Bold.ttf"), int(h * 0.3))
+        font = ImageFont.truetype(
+            str(HERE.parents[1] / "fonts" / "lato" / "Lato-Bold.ttf"), int(h * 0.3)
+        )
     except OSError:
         font = ImageFont.load_default()
     d.text((h * 1.0, h * 0.32), text, fill=colour + (255,), font=font)
@@ -150,7 +178,9 @@ def foodbank() -> None:
     im = gradient(2400, 1600, (170, 200, 230), (235, 240, 245))
     d = ImageDraw.Draw(im)
     d.rectangle([0, 1150, 2400, 1600], fill=(95, 95, 100))
-    d.rounded_rectangle([400, 550, 1900, 1200], radius=60, fill=(245, 245, 240), outline=(80, 80, 80), width=8)
+    d.rounded_rectangle(
+        [400, 550, 1900, 1200], radius=60, fill=(245, 245, 240), outline=(80, 80, 80), width=8
+    )
     d.rectangle([1500, 620, 1850, 900], fill=(140, 180, 210))
     d.rectangle([450, 760, 1400, 880], fill=(200, 70, 60))
     for cx in (700, 1600):
@@ -177,16 +207,36 @@ def river_trust() -> None:
     out = HERE / "calder-brook" / "photos"
     rng = random.Random(23)
 
-    def scene(w: int, h: int, name: str, trees: int = 5, people: int = 0, base: float = 0.42, water: float = 0.72) -> None:
+    def scene(
+        w: int,
+        h: int,
+        name: str,
+        trees: int = 5,
+        people: int = 0,
+        base: float = 0.42,
+        water: float = 0.72,
+    ) -> None:
         im = gradient(w, h, (150, 190, 225), (230, 238, 240))
         hills(im, rng, [(110, 140, 95), (85, 125, 75), (70, 110, 60)], base)
         river(im, rng, water)
         d = ImageDraw.Draw(im)
         s = min(w, h)
         for _ in range(trees):
-            tree(d, rng.randrange(w), h * (base + 0.18 + rng.random() * 0.1), s * (0.18 + rng.random() * 0.12), (50 + rng.randrange(40), 100 + rng.randrange(50), 50))
+            tree(
+                d,
+                rng.randrange(w),
+                h * (base + 0.18 + rng.random() * 0.1),
+                s * (0.18 + rng.random() * 0.12),
+                (50 + rng.randrange(40), 100 + rng.randrange(50), 50),
+            )
         for i in range(people):
-            person(d, w * (0.3 + 0.15 * i), h * 0.96, s * 0.45, rng.choice([(230, 180, 40), (200, 70, 60), (60, 110, 170)]))
+            person(
+                d,
+                w * (0.3 + 0.15 * i),
+                h * 0.96,
+                s * 0.45,
+                rng.choice([(230, 180, 40), (200, 70, 60), (60, 110, 170)]),
+            )
         save(im, out / name)
 
     scene(3000, 2000, "cover-weir.jpg", trees=7)
@@ -208,13 +258,21 @@ def river_trust() -> None:
     # water sampling: portrait 1600 x 2200
     im = gradient(1600, 2200, (120, 150, 160), (60, 90, 110))
     d = ImageDraw.Draw(im)
-    d.rounded_rectangle([500, 300, 1100, 1900], radius=80, fill=(235, 240, 245), outline=(90, 90, 90), width=10)
+    d.rounded_rectangle(
+        [500, 300, 1100, 1900], radius=80, fill=(235, 240, 245), outline=(90, 90, 90), width=10
+    )
     d.rectangle([520, 1100, 1080, 1880], fill=(170, 150, 100))
     for y in range(500, 1800, 200):
         d.line([(1000, y), (1100, y)], fill=(60, 60, 60), width=8)
     save(im, out / "sample-tube.jpg")
     logo(out / "logo.png", "Calder Brook Rivers Trust", (30, 90, 120), "wave", size=(2000, 420))
-    logo(out / "logo-white.png", "Calder Brook Rivers Trust", (255, 255, 255), "wave", size=(2000, 420))
+    logo(
+        out / "logo-white.png",
+        "Calder Brook Rivers Trust",
+        (255, 255, 255),
+        "wave",
+        size=(2000, 420),
+    )
 
 
 def maison() -> None:
@@ -223,7 +281,7 @@ def maison() -> None:
     # cover: a street with steps and houses, 2600 x 1800
     im = gradient(2600, 1800, (240, 200, 150), (250, 235, 210))
     d = ImageDraw.Draw(im)
-    for i, x in enumerate(range(0, 2600, 330)):
+    for x in range(0, 2600, 330):
         top = 300 + rng.randrange(300)
         col = rng.choice([(214, 150, 100), (230, 190, 120), (200, 120, 90), (236, 210, 170)])
         d.rectangle([x, top, x + 320, 1800], fill=col)
@@ -234,7 +292,13 @@ def maison() -> None:
         y = 1500 + k * 25
         d.rectangle([0, y, 2600, y + 25], fill=(160 - k * 4, 150 - k * 4, 140 - k * 4))
     for i in range(4):
-        person(d, 700 + i * 380, 1780, 560, rng.choice([(200, 70, 60), (60, 110, 170), (240, 180, 60), (90, 150, 90)]))
+        person(
+            d,
+            700 + i * 380,
+            1780,
+            560,
+            rng.choice([(200, 70, 60), (60, 110, 170), (240, 180, 60), (90, 150, 90)]),
+        )
     save(im, out / "couverture-montee.jpg")
     # kitchen workshop: 2000 x 1400
     im = gradient(2000, 1400, (245, 240, 230), (210, 200, 185))
@@ -242,7 +306,10 @@ def maison() -> None:
     d.rectangle([0, 900, 2000, 1400], fill=(150, 110, 80))
     for i in range(5):
         cx = 250 + i * 380
-        d.ellipse([cx - 120, 780, cx + 120, 900], fill=rng.choice([(200, 60, 50), (230, 160, 40), (90, 150, 60)]))
+        d.ellipse(
+            [cx - 120, 780, cx + 120, 900],
+            fill=rng.choice([(200, 60, 50), (230, 160, 40), (90, 150, 60)]),
+        )
     for i in range(3):
         person(d, 400 + i * 600, 900, 700, rng.choice([(200, 70, 60), (60, 110, 170)]))
     save(im, out / "atelier-cuisine.jpg")
@@ -251,7 +318,9 @@ def maison() -> None:
     d = ImageDraw.Draw(im)
     d.rectangle([100, 1000, 1500, 1080], fill=(140, 100, 70))
     for i in range(3):
-        person(d, 350 + i * 450, 1000, 600, rng.choice([(240, 180, 60), (60, 110, 170), (200, 70, 60)]))
+        person(
+            d, 350 + i * 450, 1000, 600, rng.choice([(240, 180, 60), (60, 110, 170), (200, 70, 60)])
+        )
         d.rectangle([260 + i * 450, 950, 440 + i * 450, 1000], fill=(250, 250, 250))
     save(im, out / "aide-devoirs.jpg")
     # garden: portrait 1300 x 1800
