@@ -169,3 +169,43 @@ def test_manifest_and_article_problems_in_one_run(make_issue):
         "the file as UTF-8",
         "issue.yaml:8:10: cover.image: road.jpg is empty (0 bytes); copy the photo again",
     ]  # (the same file used again as a photo is reported once)
+
+
+def _nodes(node, out):
+    """A YAML node tree as a flat list: kind, tag, value, and where each node starts."""
+    import yaml
+
+    mark = (node.start_mark.line, node.start_mark.column, node.end_mark.line,
+            node.end_mark.column)
+    if isinstance(node, yaml.MappingNode):
+        out.append(("map", node.tag, mark))
+        for key, value in node.value:
+            _nodes(key, out)
+            _nodes(value, out)
+    elif isinstance(node, yaml.SequenceNode):
+        out.append(("seq", node.tag, mark))
+        for item in node.value:
+            _nodes(item, out)
+    else:
+        out.append(("scalar", node.tag, node.value, mark))
+    return out
+
+
+def test_libyaml_reads_every_manifest_and_layout_as_the_reference_parser_does():
+    # Well-formed YAML is parsed by libyaml (ten times as fast); every error is still the
+    # reference parser's (tests above). The trees, and so every location, are the same.
+    import yaml
+
+    from newsletter_pdf.schema import FAST_LOADER
+
+    from .conftest import ROOT
+
+    if FAST_LOADER is None:
+        pytest.skip("PyYAML was built without libyaml")
+    files = [*ROOT.glob("issues/*/issue.yaml"), *ROOT.glob("tests/corpus/*/issue.yaml"),
+             *ROOT.glob("tests/unseen/*/issue.yaml"), *ROOT.glob("layouts/*/layout.yaml")]
+    assert len(files) >= 12
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert _nodes(yaml.compose(text, Loader=FAST_LOADER), []) == \
+            _nodes(yaml.compose(text, Loader=yaml.SafeLoader), []), path

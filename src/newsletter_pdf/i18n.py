@@ -14,6 +14,7 @@ import yaml
 
 from .errors import Problems
 from .language import primary
+from .schema import load_yaml
 
 #: Every key a table may have; a value other than a string (or 12 months) is refused.
 KEYS = {"volume", "issue", "in_this_issue", "notes", "contact_us",
@@ -42,7 +43,7 @@ def load_words(layout, tag: str, overrides: dict | None, problems: Problems,
         if not path.is_file():
             continue
         try:
-            table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            table = load_yaml(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.error(f"cannot read this word table: {exc}", file=path)
             continue

@@ -19,6 +19,7 @@ import yaml
 
 from .errors import Problems
 from .manifest import Manifest
+from .schema import load_yaml
 from .templating import BoundedSandbox, ConfinedLoader, TemplateRefused
 
 LAYOUT_FILE = "layout.yaml"
@@ -199,7 +200,7 @@ def _read_config(path: Path, problems: Problems) -> dict | None:
         problems.error(f"layout defaults refused: {exc}", file=path)
         return None
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.error(f"cannot read the layout's defaults: {exc}", file=path)
         return None

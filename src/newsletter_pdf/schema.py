@@ -65,6 +65,41 @@ def field(doc: str, default=dataclasses.MISSING, *, required: bool = False, **kw
                              metadata=metadata)
 
 
+#: PyYAML's libyaml loader where it was built with it (else None): a well-formed document
+#: is parsed by it; a faulty or hostile one again by the pure-Python parser, whose messages
+#: and places the errors give.
+FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _fast(text: str) -> bool:
+    """Whether libyaml may parse ``text``: it has no tab (libyaml takes a tab after a key as
+    white space where the reference parser, and YAML, refuse it)."""
+    return FAST_LOADER is not None and "\t" not in text
+
+
+def _too_deep(text: str, loader) -> bool:
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return False
+
+
+def load_yaml(text: str):
+    """``yaml.safe_load``, with libyaml where there is one (an error is the pure-Python
+    parser's, in its words)."""
+    if _fast(text):
+        try:
+            return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0):
     """Parse YAML text to a node tree, recording a located problem on syntax errors.
 
@@ -78,6 +113,15 @@ def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0
                        f"{MAX_YAML_CHARS // 1_000_000} million); a manifest is a few "
                        "kilobytes — is this the right file?", file=file)
         return None
+    if _fast(text):  # libyaml: the same nodes and marks, ten times as fast
+        try:
+            if not _too_deep(text, FAST_LOADER):
+                node = yaml.compose(text, Loader=FAST_LOADER)
+                if node is not None and not _bounded(node, file, problems, line_offset):
+                    return None
+                return node
+        except (yaml.YAMLError, RecursionError):
+            pass  # said below by the reference parser, in its words and at its place
     try:
         # The parser streams events without recursion: find absurd nesting before the
         # (recursive) composer sees it.
