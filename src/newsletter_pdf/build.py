@@ -672,7 +672,7 @@ def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages
                 if edition is None and not _photos_running():
                     break
                 if edition is None:
-                    time.sleep(0.02)
+                    time.sleep(0.05)  # (each look reads every photo's header)
             if edition is None:
                 _photos_done()
                 found = Problems()
