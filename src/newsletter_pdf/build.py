@@ -16,6 +16,7 @@ from pathlib import Path
 from . import layoutmemo
 from .articles import Article, read_articles
 from .atomic import write_atomically
+from .buildphotos import BuildPhotos
 from .compose import check_fonts, compose_bounded
 from .editions import (
     EDITIONS,
@@ -24,10 +25,7 @@ from .editions import (
     get_edition,
     page_multiple,
     page_reference,
-    plan_edition,
     prepare_edition,
-    prepare_photos,
-    settle,
     with_spanned_photos,
 )
 from .enginehost import EngineHost
@@ -147,15 +145,14 @@ def build_issue(target: Path, out_dir: Path | None = None,
     # core, while this process checks (see enginehost.py). Forked before any thread starts.
     own = host is None and any(n in PDF_EDITIONS for n in editions)
     _host[0] = EngineHost.start() if own else host
-    _prepared[0] = {}
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
                       time_limit, started, fresh)
     finally:
         _reporter[0] = silent()
-        if _photo_pass[0] is not None:
-            Path(_photo_pass[0]["failed"]).unlink(missing_ok=True)
-        _prepared[0] = _photo_pass[0] = None
+        if _photos[0] is not None:
+            _photos[0].close()
+        _photos[0] = None
         _drop_kept()
         if own and _host[0] is not None:
             _host[0].close()
@@ -164,12 +161,9 @@ def build_issue(target: Path, out_dir: Path | None = None,
 
 #: The reporter of the build in progress (one build at a time per process).
 _reporter: list[Reporter] = [silent()]
-#: The PDF editions whose photos the build in progress prepares in one pass (each photo
-#: decoded once for all), and whether that is done; None outside a build.
-_photo_pass: list[dict | None] = [None]
-#: The editions prepared in the build in progress, by (name, padding pages); None outside
-#: a build (a caller of _prepare between builds gets its own preparation).
-_prepared: list[dict | None] = [None]
+#: The editions and photos of the build in progress (see buildphotos.py); None outside a
+#: build (a caller of _prepare between builds gets its own preparation).
+_photos: list[BuildPhotos | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
@@ -210,12 +204,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
-    from .imageprep import cache_dir_for
-
-    # If the photo pass fails, it leaves this file: renders waiting for its photos stop.
-    failed = cache_dir_for(out) / f".photos-failed-{os.getpid()}-{time.monotonic_ns()}"
-    _photo_pass[0] = {"lock": threading.Lock(), "wait": None, "running": None,
-                      "editions": pdf_names, "failed": str(failed)}
+    _photos[0] = BuildPhotos(pdf_names, manifest, checked.layout, out, reporter, _host[0])
     pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
                  if REGISTRY[n].is_pdf}
     # The other editions' slow preparation (the web edition's WebP photos and font
@@ -507,15 +496,14 @@ def _render_on_guess(manifest, checked, out, problems, allow_remote, guess, prin
             css, outcome)
 
 
-def _background(call, future: bool = False):
-    """Start ``call`` in a thread now; return a function that waits for its result (and,
-    with ``future``, the future itself)."""
+def _background(call):
+    """Start ``call`` in a thread now; return a function that waits for its result."""
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1)
-    started = pool.submit(call)
+    future = pool.submit(call)
     pool.shutdown(wait=False)
-    return (started.result, started) if future else started.result
+    return future.result
 
 
 def _warm(kind, checked, out: Path, pdfs: dict[str, Path]):
@@ -645,95 +633,23 @@ def _write_kept(manifest, checked, name, chosen, problems):
 
 
 def _prepare(name: str, manifest, layout, out, problems: Problems, padding_pages: int = 0):
-    """The edition's photos and settings, prepared once per build: every render of the
-    fit and repair search, and the fingerprint, get a copy (never mutate the shared one),
-    and the problems the preparation found, each time.
-
-    In a build the photos are prepared by one pass for every PDF edition (each decoded
-    once), started by the first edition to ask, on the other core; meanwhile the editions
-    are laid out from the photos' planned sizes (stand-ins, see standins.py), and a render
-    writes its PDF once the copies are there. A photo that cannot be planned (a PNG: its
-    transparency decides its format) is waited for."""
-    key, memo = (name, padding_pages), _prepared[0]
-    made = memo.get(key) if memo is not None else None
-    photos = _photo_pass[0]
-    if made is None:
-        found = Problems()
-        with _reporter[0].stage(f"prepare photos ({name})"):
-            edition = None
-            while photos is not None and edition is None:
-                found = Problems()
-                edition = plan_edition(name, manifest, layout, out, found, padding_pages)
-                if edition is not None and not edition.stand_ins:
-                    break  # every copy in the cache (a rebuild): no pass for this edition
-                _start_photos(photos, manifest, layout, out)
-                # the pass prepares the photos that cannot be planned first: take the
-                # edition as soon as they are there
-                if edition is None and not _photos_running():
-                    break
-                if edition is None:
-                    time.sleep(0.05)  # (each look reads every photo's header)
-            if edition is None:
-                _photos_done()
-                found = Problems()
-                edition = prepare_edition(name, manifest, layout, out, found, padding_pages)
-        made = (edition, found.items)
-        if memo is not None:
-            memo[key] = made
-    problems.items.extend(made[1])
-    return copy.copy(made[0])
-
-
-def _start_photos(photos: dict, manifest, layout, out) -> None:
-    """Start the build's photo pass (once): every PDF edition's photos, one decode each."""
-    with photos["lock"]:
-        if photos["wait"] is not None:
-            return
-        reporter, host = _reporter[0], _host[0]
-
-        def run():
-            try:
-                with reporter.stage("prepare photos"):
-                    prepare_photos(photos["editions"], manifest, layout, out)
-            except BaseException:
-                # Renders waiting for these photos would wait in vain: stop them (each
-                # waiter then finds this error first, see _photos_failed).
-                failed = Path(photos["failed"])
-                try:
-                    failed.parent.mkdir(parents=True, exist_ok=True)
-                    failed.touch()
-                except OSError:  # cannot say so: stop the renders there are
-                    if host is not None:
-                        host.kill_children()
-                raise
-
-        photos["wait"], photos["running"] = _background(run, future=True)
+    """The edition ``name``: in a build, prepared once and laid out beside its photo pass
+    (see buildphotos.py), a copy each time; outside a build, prepared now."""
+    if _photos[0] is not None:
+        return _photos[0].edition(name, problems, padding_pages)
+    return prepare_edition(name, manifest, layout, out, problems, padding_pages)
 
 
 def _photos_done() -> None:
-    """Wait for the build's photo pass (its error is the build's), then complete the
-    prepared editions' photo sources with the copies it made."""
-    photos, prepared = _photo_pass[0], _prepared[0]
-    if photos is None or photos["wait"] is None:
-        return
-    photos["wait"]()
-    with photos["lock"]:
-        for edition, _ in list((prepared or {}).values()):
-            settle(edition)
-
-
-def _photos_running() -> bool:
-    photos = _photo_pass[0]
-    return photos is not None and photos["running"] is not None and \
-        not photos["running"].done()
+    """The build's photo pass is over (its error raised), its copies in the editions."""
+    if _photos[0] is not None:
+        _photos[0].done()
 
 
 def _photos_failed() -> None:
-    """After a render failed: if the photo pass failed, its error is the one to report
-    (the render was stopped because of it)."""
-    photos = _photo_pass[0]
-    if photos is not None and photos["wait"] is not None:
-        photos["wait"]()
+    """After a render failed: the photo pass's error first, if it failed."""
+    if _photos[0] is not None:
+        _photos[0].failed_first()
 
 
 def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
@@ -756,7 +672,8 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
                                   allow_remote=allow_remote, pdf_options=edition.pdf_options,
                                   time_limit=checked.time_limit, write=write, keep=keep,
                                   stand_ins=edition.stand_ins,
-                                  photos_failed=(_photo_pass[0] or {}).get("failed"))
+                                  photos_failed=str(_photos[0].failed) if _photos[0]
+                                  else None)
         except RenderError:
             _photos_failed()
             raise
