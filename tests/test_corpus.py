@@ -139,15 +139,15 @@ _RADIO = ("radio-short: content never seen by the layout work, about six pages o
           "words, five photos) for the print edition's eight. Its p2 first came out a one-page "
           "foreword alone: the fill move that pulls a later brief or box up into the gap was "
           "written for it. With the moves for content short of its budget (an article opens "
-          "a page of its own, a wide column photo runs across both columns from a print copy "
-          "made for it, the contents set on page 2, a pull quote on each short page, looser "
-          "leading) it fills 7 pages and one Notes page (there were two), but two pages stay "
-          "short: p4, the end of the feature, a brief and a pull quote, is 49 % full (about 11 "
-          "lines short: no photo on it or before it has the pixels to grow or span, one pull "
-          "quote a page) and p5, the training story beside its 100 mm portrait photo, 59 % "
-          "(1 line short: the column photo is as tall as the print copies are made for, so "
-          "looser leading lengthens only the column beside it). The build says how many lines "
-          "to add, or to lower issue.pages")
+          "a page of its own, a wide column photo runs across both columns and a portrait "
+          "grows to 130 mm, each from a copy made for its size, the contents set on page 2, a "
+          "pull quote, looser leading) it fills 7 pages and one Notes page (there were two). "
+          "p4, the end of the feature, a brief and a pull quote, stays 49 % full (about 11 "
+          "lines short: no photo on it or before it has the pixels to grow or span, and a page "
+          "takes one pull quote); p5, the training story, ends at 63 % by the build's measure "
+          "(its lowest line or photo: the 130 mm portrait) but its text column beside the "
+          "photo is shorter, so the outside check's column average is 56 %. The build says how "
+          "many lines to add, or to lower issue.pages")
 KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
     ("radio-short", "print"): (["page 4: under-filled", "page 5: under-filled",
                                 "page 7: blank-page"], _RADIO),
@@ -167,7 +167,7 @@ _NOTES = ("layout: print edition: page {}: a blank Notes page pads the issue to 
           "of four pages (set the page budget (issue.pages) the content can reach, or add "
           "or cut content)")
 KNOWN_AUDIT: dict[str, tuple[list[str], str]] = {
-    "radio-short": (["page 4: under-filled page", "page 5: under-filled page", _NOTES.format(7),
+    "radio-short": (["page 4: under-filled page", _NOTES.format(7),
                      "layout: the issue fills 7 pages, 1 under its budget of 8, even with "
                      "the loosest fit: add about 87 lines of text or a photo, or lower "
                      "issue.pages (a blank Notes page fills the gap)"], _RADIO),
@@ -249,3 +249,19 @@ def test_radio_short_opens_pages_for_its_stories_and_runs_its_wide_photo_across(
             assert width_in * 72 > 0.75 * (x1 - x0), edition  # across both columns
             if edition == "print":
                 assert photo["srcsize"][0] / width_in >= 300, photo["srcsize"]
+
+
+def test_radio_short_grows_its_portrait_from_a_copy_made_for_its_size(built):
+    """The training story's portrait (1050 x 1700 px) is grown to 130 mm, taller than the
+    100 mm print copies of column photos are made for: its copy is made for that size, so
+    it prints at its original's 332 ppi (a copy made for 100 mm would print at 255)."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    result = built("radio-short")
+    assert any("grew photo(s) portrait-lighthouse.jpg to 130mm tall" in line
+               for line in result.repairs), result.repairs
+    with pdfplumber.open(result.outputs["print"].path) as pdf:
+        page = next(p for p in pdf.pages if "Our summer training course" in
+                    (p.extract_text() or ""))
+        [photo] = page.images
+        assert abs((photo["bottom"] - photo["top"]) / 72 * 25.4 - 130) < 1
+        assert photo["srcsize"] == (1050, 1700)

@@ -112,9 +112,10 @@ def test_grow_lines_name_the_photos_and_escape_their_names():
 
 
 def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, tmp_path):
-    """A 1200 px wide portrait may grow to the height print copies are prepared for; a 400 px one
-    only as far as 300 ppi allows: the page map says so, and the grow move asks no more
-    (and leaves alone a photo already that tall)."""
+    """A 1200 px wide portrait may grow as tall as the column's width and 300 ppi allow
+    (its copies are then made for that size); a 400 px one only as far as 300 ppi allows:
+    the page map says so, and the grow move asks no more (and leaves alone a photo already
+    that tall)."""
     from PIL import Image
 
     from newsletter_pdf.repair import _grow
@@ -135,12 +136,12 @@ def test_a_column_photo_may_grow_only_as_far_as_its_original_allows(make_issue, 
     rendered = render()
     photos = {i.name: i for page in rendered.layout.pages for i in page.items
               if i.kind == "photo"}
-    # at most the height print copies are prepared for (the ladder's tallest cap: 100 mm)
-    assert photos["tall.jpg"].grow == 100
+    # 1200 px at 300 ppi: 101.6 mm, wider than the 87 mm column: the column's width, 3:2
+    assert photos["tall.jpg"].grow == int(87 * 1.5)
     assert photos["small.jpg"].grow == int(400 / 300 * 25.4 * 1.5)  # 300 ppi: 33.9 mm wide
     finding = SimpleNamespace(data={"growable": [
         ("art-news", i.name, i.grow, i.image_h) for i in photos.values() if i.grow]})
-    assert _grow({"grow": 70}, finding) == []  # both are as tall as they may be already
+    assert _grow({"grow": 70}, finding) == []  # that tall, or as their originals allow, already
     tight = render(":root { --photo-cap: 40mm; }")
     photos = {i.name: i for page in tight.layout.pages for i in page.items
               if i.kind == "photo"}

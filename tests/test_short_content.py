@@ -65,7 +65,7 @@ def test_a_spanned_column_photo_runs_across_both_columns_and_prints_from_a_copy_
         two_photos, tmp_path):
     from newsletter_pdf.audit.fill import _spannable
     from newsletter_pdf.build import _prepare, check_issue
-    from newsletter_pdf.editions import with_spanned_photos
+    from newsletter_pdf.editions import with_fit_photos
     from newsletter_pdf.errors import Problems
 
     from .conftest import email_renderer
@@ -94,7 +94,7 @@ def test_a_spanned_column_photo_runs_across_both_columns_and_prints_from_a_copy_
     edition = _prepare("print", checked.manifest, checked.layout, tmp_path / "out", Problems())
     plain = edition.image_urls[str(two_photos / "photos" / "wide.jpg")]
     edition.extra_css += "\n" + css
-    spanned = with_spanned_photos("print", edition, checked.manifest, checked.layout,
+    spanned = with_fit_photos("print", edition, checked.manifest, checked.layout,
                                   checked.articles, tmp_path / "out")
     url = spanned.image_urls[str(two_photos / "photos" / "wide.jpg")]
     assert url != plain and edition.image_urls[str(two_photos / "photos" / "wide.jpg")] == plain
@@ -108,7 +108,7 @@ def test_a_spanned_column_photo_runs_across_both_columns_and_prints_from_a_copy_
         edition.image_urls[str(two_photos / "photos" / "road.jpg")]
     # and nothing else is touched without a span in the fit
     edition.extra_css = ""
-    assert with_spanned_photos("print", edition, checked.manifest, checked.layout,
+    assert with_fit_photos("print", edition, checked.manifest, checked.layout,
                                checked.articles, tmp_path / "out") is edition
 
 
@@ -210,3 +210,36 @@ def test_the_contents_move_is_offered_only_while_the_contents_is_on_the_cover(ma
         finding = Finding("fill", 2, "art-news", "under-filled",
                           data={"standby-contents": standby})
         assert len(_options({"fill": {"default": [move]}}, finding)) == offered
+
+
+def test_a_photo_grown_past_its_copy_gets_a_copy_made_for_its_size(make_issue, tmp_path):
+    """Print copies of column photos are made for 100 mm tall (the ladder's tallest cap); a
+    portrait the fit grows to 130 mm gets a copy for that size (86.7 mm wide at 300 ppi),
+    not its 66.7 mm copy stretched to 230 ppi."""
+    from PIL import Image
+
+    from newsletter_pdf.build import _prepare, check_issue
+    from newsletter_pdf.editions import with_fit_photos
+    from newsletter_pdf.errors import Problems
+
+    folder = make_issue(DEFAULT_MANIFEST.replace("      - file: photos/road.jpg",
+                                                 "      - file: photos/tall.jpg"))
+    with Image.open(folder / "photos" / "road.jpg") as im:
+        im.crop((0, 0, 800, 1200)).resize((1800, 2700)).save(folder / "photos" / "tall.jpg")
+    out = tmp_path / "out"
+    checked = check_issue(folder, out_dir=out)
+    path = str(folder / "photos" / "tall.jpg")
+    edition = _prepare("print", checked.manifest, checked.layout, out, Problems())
+    edition.extra_css += "\n" + placements.grow_css([("art-news", "tall.jpg", 130)])
+    grown = with_fit_photos("print", edition, checked.manifest, checked.layout,
+                            checked.articles, out)
+    needed = round(130 * 2 / 3 / 25.4 * 300)  # px across 86.7 mm at 300 ppi
+    with Image.open(edition.image_urls[path].removeprefix("file://")) as column, \
+            Image.open(grown.image_urls[path].removeprefix("file://")) as copy:
+        # the column copy has the pixels for 100 mm tall, not for 130 mm; the new one has
+        assert round(100 * 2 / 3 / 25.4 * 300) <= column.width < needed
+        assert copy.width >= needed and copy.mode == "CMYK"
+    # grown no taller than its copy already allows: nothing new
+    edition.extra_css = placements.grow_css([("art-news", "tall.jpg", 95)])
+    assert with_fit_photos("print", edition, checked.manifest, checked.layout,
+                           checked.articles, out) is edition

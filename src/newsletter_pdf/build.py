@@ -26,7 +26,7 @@ from .editions import (
     page_multiple,
     page_reference,
     prepare_edition,
-    with_spanned_photos,
+    with_fit_photos,
 )
 from .enginehost import EngineHost
 from .enginehost import active as _host
@@ -658,8 +658,8 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     ``keep``: and keep the layout waiting in its child (see :func:`_write_kept`)."""
     if edition is None:
         edition = _prepare(name, manifest, checked.layout, out, problems)
-    # column photos the fit runs across both columns get copies for that width
-    edition = with_spanned_photos(name, edition, manifest, checked.layout, checked.articles,
+    # column photos the fit runs across both columns or grows get copies for that size
+    edition = with_fit_photos(name, edition, manifest, checked.layout, checked.articles,
                                   out)
     reporter = _reporter[0]
     with reporter.stage(f"compose ({name})"):

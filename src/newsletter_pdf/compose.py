@@ -270,11 +270,10 @@ def _default_contents():
 
 
 def _tallest_column_photo(manifest: Manifest, layout: Layout):
-    """A function: the tallest (mm) a column photo may be set — at most the column's width
-    and the height the print edition prepares column photos for (the larger of the layout's
-    ``image_widths_mm.column_height`` and its fit ladder's tallest ``--photo-cap``: a grown
-    photo never prints from too small a copy), and only as large as its original still
-    gives the print edition's ``min_ppi`` (the repair's grow move stays within it)."""
+    """A function: the tallest (mm) a column photo may be set — at most the column's width,
+    and only as large as its original still gives the print edition's ``min_ppi`` (the
+    repair's grow move stays within it, and within its own limit; the editions then make
+    a grown photo's copy for its size: editions.with_fit_photos)."""
     from .editions.base import image_widths
     from .editions.print import print_settings
     from .photocheck import original_size
@@ -290,8 +289,7 @@ def _tallest_column_photo(manifest: Manifest, layout: Layout):
             except (OSError, ValueError):  # an SVG, say: no pixels to judge
                 w, h = 0, 0
             wide = min(widths["column"], w / ppi * 25.4) if w and h else 0.0
-            known[path] = int(min(widths["tallest_column_photo"], wide * h / w)) if wide \
-                else 0
+            known[path] = int(wide * h / w) if wide else 0
         return known[path]
 
     def widest(path: Path) -> int:

@@ -61,6 +61,17 @@ def grow_css(photos: list[tuple[str, str, int]]) -> str:
     return f"/* grow: {said} */ {rules}"
 
 
+def read_grows(css: str) -> dict[str, int]:
+    """Every column photo the fit sets taller: file name -> height in mm (the tallest)."""
+    out: dict[str, int] = {}
+    for m in _GROW.finditer(css or ""):
+        for part in m[1].split(", "):
+            name, _, mm = part.strip().rpartition(" ")
+            if name and mm.endswith("mm") and mm[:-2].isdigit():
+                out[unquote(name)] = max(out.get(unquote(name), 0), int(mm[:-2]))
+    return out
+
+
 def new_page_css(article: str, title: str) -> str:
     """The fit line that starts ``article`` (its element id; ``title``: its headline, for the
     log) on a new page."""

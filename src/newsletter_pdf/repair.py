@@ -481,7 +481,7 @@ def _grow(move: dict, finding: Finding) -> list[str]:
     for article, name, limit, image_h in finding.data.get("growable") or ():
         height = min(cap, limit)
         if article and height > image_h * _MM_PER_PX + 1 and \
-                (article, name, height) not in photos:  # (1 mm: not worth a re-layout)
+                (article, name) not in [p[:2] for p in photos]:  # (1 mm: not worth it)
             photos.append((article, name, height))
     return [placements.grow_css(photos)] if photos else []
 

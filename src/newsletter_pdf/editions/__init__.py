@@ -16,7 +16,7 @@ from .base import (  # noqa: F401  (part of the package's API)
     PdfEdition,
     image_widths,
     settle,
-    with_spanned_photos,
+    with_fit_photos,
 )
 from .email import EDITION as EMAIL
 from .email import email_settings  # noqa: F401

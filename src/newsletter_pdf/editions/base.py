@@ -182,37 +182,48 @@ class PdfEdition:
         PDFs lay out, so its own build later is quick). Nothing by default."""
 
 
-def with_spanned_photos(name: str, edition: Edition, manifest: Manifest, layout: Layout,
-                        articles: list, out_dir: Path) -> Edition:
-    """``edition`` (prepared for the manifest's placements) with a copy for the span's
-    width of each column photo its fit (``extra_css``) runs across both columns: a column
-    photo is prepared for a column, and set twice as wide from that copy it would print at
-    half the wanted ppi. Cached like every copy; ``edition``'s photos are left as they are
-    (the span copies' entries join the sources it shares with every copy of it)."""
+def with_fit_photos(name: str, edition: Edition, manifest: Manifest, layout: Layout,
+                    articles: list, out_dir: Path) -> Edition:
+    """``edition`` (its photos prepared for the manifest's placements) with copies made for
+    the sizes its fit (``extra_css``) sets column photos at beyond them: run across both
+    columns (prepared for the span's width) or grown taller than the column photos'
+    height the edition prepares for. From a column copy, a photo set twice as wide would
+    print at half the wanted ppi. Cached like every copy; ``edition``'s photos are left as
+    they are (the new copies' entries join the sources it shares with every copy of it)."""
     from ..imageprep import cache_dir_for, prepare_images
     from ..photocheck import PhotoSource, original_size, prepared_digest
-    from ..placements import read_spans
+    from ..placements import read_grows, read_spans
     from . import get_edition
 
-    spans = read_spans(edition.extra_css)
-    if not spans:
+    spans, grows = read_spans(edition.extra_css), read_grows(edition.extra_css)
+    if not spans and not grows:
         return edition
-    files: dict[tuple[str, str], Path] = {}
+    kind = get_edition(name)
+    widths = image_widths(layout)
+    tall = widths.get(kind.column_photo_height, widths["column_height"])
+    wanted: dict[Path, float] = {}
     queue = list(articles)
     while queue:  # the articles and the boxes set within them
         article = queue.pop()
         queue.extend(article.boxes)
         for photo in article.photos:
-            if photo.placement == "column":
-                files[(f"art-{article.id}", Path(photo.file).name)] = Path(photo.file)
-    width = image_widths(layout)["span"]
-    target = get_edition(name).image_target(manifest, width)
+            path = Path(photo.file)
+            if photo.placement != "column" or path.suffix.lower() == ".svg":
+                continue
+            if (f"art-{article.id}", path.name) in spans:
+                wanted[path] = widths["span"]
+            elif grows.get(path.name, 0) > tall:
+                wanted[path] = max(wanted.get(path, 0.0), min(
+                    widths["column"], grows[path.name] * _aspect(path)))
+    if not wanted:
+        return edition
     edition = copy.copy(edition)
     # (its sources stay shared: photos prepared later are added to them, see settle; an
-    # entry for a span's copy is known by that copy's content alone)
+    # entry for a fit's copy is known by that copy's content alone)
     edition.image_urls = dict(edition.image_urls)
     cache = cache_dir_for(out_dir)
-    for path in sorted({files[key] for key in spans if key in files}):
+    for path, width in sorted(wanted.items()):
+        target = kind.image_target(manifest, width)
         with _strict_decoding():  # (its column copy decoded it already: not damaged)
             prepared = prepare_images(path, [target], cache, basis=target)[0]
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
