@@ -659,8 +659,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     if edition is None:
         edition = _prepare(name, manifest, checked.layout, out, problems)
     # column photos the fit runs across both columns or grows get copies for that size
-    edition = with_fit_photos(name, edition, manifest, checked.layout, checked.articles,
-                                  out)
+    edition = with_fit_photos(name, edition, manifest, checked.layout, checked.articles, out)
     reporter = _reporter[0]
     with reporter.stage(f"compose ({name})"):
         html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
