@@ -30,7 +30,7 @@ from .articles import (
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
 from .i18n import counter_style, issue_label, load_words, period
-from .language import direction, hyphenates, joined_script
+from .language import direction, hyphenates, joined_script, text_language
 from .layouts import Layout
 from .manifest import Manifest, Photo
 
@@ -148,12 +148,20 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     if manifest.cover:
         c = manifest.cover
         teasers = []
+        issue_lang = (manifest.issue.language,
+                      direction(manifest.issue.language, manifest.issue.dir))
         for t in c.teasers:
             target = by_id.get(t.article)
             if target:
+                # Each part in the language of its own words: the title is the article's,
+                # the deck too; a teaser text written for the cover is the issue's unless
+                # its letters say otherwise (language.text_language).
+                own = (target.language, target.direction)
+                text_lang = text_language(t.text, issue_lang, own) if t.text else own
                 teasers.append({"id": f"art-{target.id}", "title": inline(target.title),
                                 "text": inline(t.text or target.deck or ""),
-                                "lang": target.language, "dir": target.direction})
+                                "lang": own[0], "dir": own[1],
+                                "text_lang": text_lang[0], "text_dir": text_lang[1]})
         cover = {"url": _image_url(Path(c.image), edition), "caption": inline(c.caption),
                  "credit": inline(c.credit), "alt": c.alt or c.caption or "", "focus": c.focus,
                  "teasers": teasers}

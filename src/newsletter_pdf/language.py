@@ -65,6 +65,28 @@ def direction(tag: str, explicit: str | None = None) -> str:
     return "ltr"
 
 
+def text_direction(text: str) -> str | None:
+    """``rtl`` or ``ltr`` as the text's first strong letter says (the Unicode bidi rule
+    P2, what ``dir="auto"`` does); None for text with no letter of either direction."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return None
+
+
+def text_language(text: str, issue: tuple[str, str], article: tuple[str, str]) -> tuple[str, str]:
+    """(language, direction) of a short text the editor wrote about an article (a cover
+    teaser): the issue's language, unless its letters run in the article's direction and
+    not the issue's (an Arabic teaser for an Arabic article in a French issue)."""
+    found = text_direction(text)
+    if found and found != issue[1] and found == article[1]:
+        return article
+    return issue
+
+
 def hyphenates(tag: str) -> bool:
     """Whether words of this language may be hyphenated at line ends."""
     return primary(tag) not in NO_HYPHENATION
