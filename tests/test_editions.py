@@ -158,9 +158,10 @@ def test_preflight_catches_low_resolution_photo(make_issue, tmp_path):
         check.detail
     named = [str(w).removeprefix(str(folder) + "/") for w in result.warnings
              if w.file and w.file.name == "road.jpg"]
-    assert named == ["photos/road.jpg: warning: road.jpg prints at 27 ppi on page 1 (too "
-                     "low to print well); at 300 ppi it can print at most 20 mm wide — use "
-                     "a larger original or place it smaller"]
+    assert named == ["photos/road.jpg: warning: road.jpg prints at 27 ppi on page 1, too low "
+                     "to print well (under print.error_ppi, 150): filling the cover and its "
+                     "bleed, it is set 223 mm wide, where 300 ppi needs 2,631 px across and "
+                     "this original has 240 — use a larger original"]
 
 
 def test_preflight_catches_missing_bleed_and_rgb(sample_email):

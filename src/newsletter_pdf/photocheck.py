@@ -13,6 +13,7 @@ sharper than needed, and must not earn the advice "use a larger original".
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ class PhotoSource:
     width: int
     height: int
     prepared_mm: float
+    placement: str = "column"  # where the layout sets it (editions.base.placement_of)
 
 
 def original_size(path: Path) -> tuple[int, int]:
@@ -149,38 +151,84 @@ def resolution_problems(pdf_path: Path, sources: dict[str, PhotoSource], min_ppi
     """One warning per photo that prints under ``min_ppi`` (at its worst placement).
 
     Under ``error_ppi`` it is a plain warning (an error with ``--strict``); between the
-    two it is *advisory*: it stays a warning with ``--strict``. The advice to use a larger
-    original is given only when the original itself is too small; a copy prepared smaller
-    than its placement (a layout placing photos wider than its ``image_widths_mm``) is
-    named as such."""
+    two it is *advisory*: it stays a warning with ``--strict``. Resolutions are judged as
+    they are printed, to the whole ppi (a copy 0.03 ppi short of 300 prints at 300). The
+    advice to use a larger original is given only when the original itself is too small,
+    with the pixels it needs where the layout sets it; a copy prepared smaller than its
+    placement is the layout's fault, and named as such."""
     worst: dict[Path, Placement] = {}
     for placed in placements(pdf_path, sources):
-        judged = min(placed.ppi, placed.copy_ppi)
+        judged = round(min(placed.ppi, placed.copy_ppi))
         if judged >= min_ppi:
             continue
         path = placed.source.path
-        if path not in worst or judged < min(worst[path].ppi, worst[path].copy_ppi):
+        if path not in worst or judged < round(min(worst[path].ppi, worst[path].copy_ppi)):
             worst[path] = placed
     problems = []
     for path, placed in worst.items():
-        name = path.name
-        if placed.ppi < min_ppi:
+        if round(placed.ppi) < min_ppi:
             ppi = placed.ppi
-            largest = placed.width_mm * ppi / min_ppi
-            severity = "too low to print well" if ppi < error_ppi else \
-                f"below the print shop's {min_ppi} ppi"
-            message = (f"{name} prints at {ppi:.0f} ppi on page {placed.page} ({severity}); "
-                       f"at {min_ppi} ppi it can print at most {largest:.0f} mm wide — use "
-                       "a larger original or place it smaller")
+            message = _original_too_small(placed, min_ppi, error_ppi)
         else:
             ppi = placed.copy_ppi
-            message = (f"{name} prints at {ppi:.0f} ppi on page {placed.page} although its "
-                       f"original allows {placed.ppi:.0f} ppi: the layout places it "
-                       f"{placed.width_mm:.0f} mm wide, wider than the "
-                       f"{placed.source.prepared_mm:.0f} mm its copy was prepared for — "
-                       f"raise image_widths_mm to at least {placed.width_mm:.0f} mm in the "
-                       "layout's layout.yaml")
+            message = _copy_too_small(placed)
         problems.append(Problem(message, file=path, warning=True,
-                                advisory=ppi >= error_ppi))
+                                advisory=round(ppi) >= error_ppi))
     return problems
 
+
+#: Where each placement is, as the warning says it, and what the editor can change there
+#: (a photo's size is the layout's: a column's width, or both columns' for top and span).
+_WHERE = {
+    "cover": ("filling the cover and its bleed, it is set {mm} mm wide",
+              "use a larger original"),
+    "logo": ("the logo is {mm} mm wide on the cover", "use a larger logo file, or an SVG"),
+    "span": ("it is set {mm} mm wide",
+             "use a larger original, or set it in a column (placement: column)"),
+    "column": ("it is set {mm} mm wide", "use a larger original"),
+}
+
+#: Print shops take a photo this close to the wanted resolution (many accept 266 ppi for
+#: 300): the warning says so rather than send the editor after a larger file in vain.
+ACCEPTED_SHARE = 0.9
+
+
+def _original_too_small(placed: Placement, min_ppi: int, error_ppi: int) -> str:
+    """The warning for a photo whose original has too few pixels for where it is set:
+    how far under, where it is set, the pixels that would reach ``min_ppi`` there, and
+    what the editor can do."""
+    ppi = placed.ppi
+    if round(ppi) < error_ppi:
+        severity = f"too low to print well (under print.error_ppi, {error_ppi})"
+    elif ppi >= ACCEPTED_SHARE * min_ppi:
+        severity = (f"just under the {min_ppi} ppi wanted (print.min_ppi); many print shops "
+                    "accept this, and the difference hardly shows")
+    else:
+        severity = f"below the {min_ppi} ppi wanted (print.min_ppi)"
+    where, advice = _WHERE.get(placed.source.placement, _WHERE["column"])
+    have = placed.source.width
+    need = math.ceil(have * min_ppi / ppi)
+    if severity.startswith("just"):
+        advice = f"to reach {min_ppi} ppi, {advice}"
+    return (f"{placed.source.path.name} prints at {ppi:.0f} ppi on page {placed.page}, "
+            f"{severity}: {where.format(mm=f'{placed.width_mm:.0f}')}, where {min_ppi} ppi "
+            f"needs {need:,} px across and this original has {have:,} — {advice}")
+
+
+def _copy_too_small(placed: Placement) -> str:
+    """The warning for a photo whose original is sharp enough but whose prepared copy is
+    smaller than the layout sets it: the layout's fault (its image_widths_mm), said in
+    the dimension that is short."""
+    source = placed.source
+    wide = placed.width_mm >= source.prepared_mm + 0.5
+    if wide:
+        sizes = f"{placed.width_mm:.0f} mm wide", f"{source.prepared_mm:.0f} mm"
+    else:  # as wide as prepared for, but taller (a column photo set taller than its cap)
+        tall = source.prepared_mm * source.height / source.width
+        sizes = (f"{placed.width_mm:.0f} × {placed.height_mm:.0f} mm",
+                 f"{source.prepared_mm:.0f} × {tall:.0f} mm")
+    return (f"{source.path.name} prints at {placed.copy_ppi:.0f} ppi on page {placed.page} "
+            f"although its original allows {placed.ppi:.0f} ppi: the layout places it "
+            f"{sizes[0]} but prepared its copy for {sizes[1]} — the layout's fault, not the "
+            f"photo's: its layout.yaml must allow at least {sizes[0].removesuffix(' wide')} "
+            "(options.image_widths_mm)")

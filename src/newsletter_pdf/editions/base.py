@@ -24,8 +24,10 @@ if TYPE_CHECKING:  # the stages load on first use: `newsletter --help` stays fas
 
 def image_widths(layout: Layout) -> dict[str, float]:
     """The largest width (mm) the layout gives each placement; the layout can say."""
+    # logo_height: the cover sets the logo by its height (cover.css, .masthead-logo), so a
+    # wide logo is as wide as that height times its shape, often wider than "logo".
     defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
-                "column_height": 70.0}
+                "logo_height": 17.0, "column_height": 70.0}
     defaults.update(layout.options.get("image_widths_mm", {}) or {})
     # The loosest fit levels let column photos stand taller than the designed cap (the
     # ladder's --photo-cap): a photo is prepared for the tallest any level can set it, or a
@@ -143,7 +145,8 @@ class PdfEdition:
             if isinstance(prepared, Planned):
                 edition.stand_ins[str(resolved)] = (prepared.width, prepared.height,
                                                     prepared.mode)
-            edition.unsettled.append((path, width, prepared.path))
+            edition.unsettled.append((path, width, prepared.path,
+                                       placement_of(manifest, path)))
         if not edition.stand_ins:
             settle(edition)
         edition.roots = self.roots(manifest, cache)
@@ -239,12 +242,12 @@ def settle(edition: Edition) -> None:
     from ..photocheck import PhotoSource, original_size, prepared_digest
 
     waiting = []
-    for path, width, made in edition.unsettled:
+    for path, width, made, placement in edition.unsettled:
         if not made.is_file():  # not made: an edition only laid out (the page reference
-            waiting.append((path, width, made))  # of a build of the print edition alone)
-            continue
+            waiting.append((path, width, made, placement))  # of a build of the print
+            continue                                        # edition alone)
         edition.sources.setdefault(prepared_digest(made),
-                                   PhotoSource(path, *original_size(path), width))
+                                   PhotoSource(path, *original_size(path), width, placement))
     edition.unsettled[:] = waiting
 
 
@@ -313,13 +316,26 @@ def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, flo
                  height: str = "column_height") -> float:
     """The largest width (mm) the layout can give one image reference; ``height`` names
     the column photos' height cap to prepare for (see PdfEdition.column_photo_height)."""
-    placement = "logo" if "logo" in key else "cover" if key == "cover.image" else \
-        _placement(manifest, path)
+    placement = placement_of(manifest, path, key)
     width = widths[placement]
     if placement == "column":  # a tall photo is capped in height, so it is narrower
         width = min(width, widths.get(height, widths.get("column_height", 70.0))
                     * _aspect(path))
+    elif placement == "logo":  # set by its height: a wide logo is wider than "logo"
+        width = max(width, widths.get("logo_height", 0.0) * _aspect(path))
     return width
+
+
+def placement_of(manifest: Manifest, path: Path, key: str = "") -> str:
+    """Where the layout places an image (a key of image_widths): ``logo``, ``cover``,
+    ``span`` (across the columns: top and span photos) or ``column``. ``key``: the
+    manifest key naming it (see images.image_references); else the first that does."""
+    if not key:
+        from ..images import image_references
+
+        key = next((k for p, k, _ in image_references(manifest) if p == path), "")
+    return "logo" if "logo" in key else "cover" if key == "cover.image" else \
+        _placement(manifest, path)
 
 
 def _aspect(path: Path) -> float:
