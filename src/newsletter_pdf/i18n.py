@@ -99,6 +99,53 @@ def quarter_period(date, months: list[str]) -> str:
     return f"{months[first]} – {months[first + 2]} {date.year}"
 
 
+def period_quarter(text: str, fallback) -> tuple[int, int]:
+    """(year, quarter) that a written period such as 'July – September 2026' names: the
+    quarter of its first month and the first year after it (a winter issue, 'December
+    2025 – February 2026', is 2025's fourth). Months are recognised in every language of
+    the built-in layout's tables, and by their first three letters in English ('Jul –
+    Sep 2026'); a period with no month name ('Winter 2026') gives ``fallback``'s (a
+    date's) year and quarter."""
+    import re
+
+    found = None
+    for number, names in _month_names().items():
+        for name in names:
+            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I):
+                key = (match.start(), -len(name))
+                if found is None or key < found[0]:
+                    found = (key, number, match.end())
+    if found is None:
+        return fallback.year, (fallback.month - 1) // 3 + 1
+    _, month, end = found
+    year = re.search(r"(?<!\d)\d{4}(?!\d)", text[end:])
+    return (int(year[0]) if year else fallback.year), (month - 1) // 3 + 1
+
+
+_MONTHS: dict[int, list[str]] = {}
+
+
+def _month_names() -> dict[int, list[str]]:
+    """Month number (1–12) → its names in the built-in layout's word tables and the
+    English short forms ('Jan', 'Sept'), read once."""
+    if not _MONTHS:
+        from .layouts import data_dir
+
+        pairs = [(n, name) for n, full in enumerate(ENGLISH_MONTHS, start=1)
+                 for name in (full, full[:3])] + [(9, "Sept")]
+        for path in sorted((data_dir("layouts") / "newsletter" / "i18n").glob("*.yaml")):
+            try:
+                months = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("months")
+            except (OSError, yaml.YAMLError, UnicodeDecodeError, AttributeError):
+                continue
+            if isinstance(months, list) and len(months) == 12:
+                pairs += [(n, str(name)) for n, name in enumerate(months, start=1)]
+        for number, name in pairs:
+            if name not in _MONTHS.setdefault(number, []):
+                _MONTHS[number].append(name)
+    return _MONTHS
+
+
 def period(manifest, words: dict) -> str:
     """The period the issue covers: as written, or its date's quarter in its language."""
     return manifest.issue.period or quarter_period(manifest.issue.date,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from .errors import Problems, UsageError
-from .i18n import ENGLISH_MONTHS, quarter_period
+from .i18n import ENGLISH_MONTHS, period_quarter, quarter_period
 from .language import LANG_TAG
 from .schema import FileRef, Reader, Where, compose_yaml, field
 
@@ -62,7 +62,9 @@ class IssueInfo:
 
     date: dt.date = field("publication date, YYYY-MM-DD", required=True)
     period: str = field("period covered, e.g. 'January – March 2011' (default: the date's "
-                        "quarter, with the layout's month names for the issue's language)")
+                        "quarter, with the layout's month names for the issue's language); "
+                        "its first month and year name the quarter in the file names "
+                        "(…-2011-q1-print.pdf), else the date does")
     number: int | None = field("issue number")
     volume: int | None = field("volume number")
     language: str = field("BCP 47 language tag: drives hyphenation, direction, the fixed "
@@ -106,7 +108,9 @@ class Contents:
 
     title: str = field("heading of the contents list (default: the layout's words for "
                        "'In this issue' in the issue's language)")
-    place: Literal["cover", "page-2"] = field("where it goes: cover or page-2", "cover")
+    place: Literal["cover", "page-2"] = field("where it goes: cover (beside the teasers) or "
+                                              "page-2 (above the first article; the teasers "
+                                              "then take the cover's whole band)", "cover")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,8 +329,10 @@ class Manifest:
     def slug(self) -> str:
         """File-name stem, e.g. ``iom-iraq-newsletter-2011-q1``."""
         base = self.newsletter.slug or slugify(self.newsletter.title)
-        quarter = (self.issue.date.month - 1) // 3 + 1
-        return f"{base}-{self.issue.date.year}-q{quarter}"
+        # The quarter the issue covers, as its period says ('July – September 2026' is
+        # 2026-q3 though the issue is dated 1 October), else its date's.
+        year, quarter = period_quarter(self.issue.period or "", self.issue.date)
+        return f"{base}-{year}-q{quarter}"
 
 
 def slugify(text: str, limit: int = 60) -> str:
