@@ -231,7 +231,7 @@ def with_fit_photos(name: str, edition: Edition, manifest: Manifest, layout: Lay
             prepared = prepare_images(path, [target], cache, basis=target)[0]
         edition.image_urls[str(path)] = prepared.path.resolve().as_uri()
         edition.sources.setdefault(prepared_digest(prepared.path),
-                                   PhotoSource(path, *original_size(path), width))
+                                   PhotoSource(path, *original_size(path), width, "span"))
     return edition
 
 
