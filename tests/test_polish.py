@@ -18,12 +18,13 @@ from newsletter_pdf.build import build_issue
 
 ROOT = Path(__file__).resolve().parents[1]
 ARABIC = ROOT / "issues" / "2011-q1-bilingual" / "articles" / "02-dihad-ar.md"
-TEASER = "Une page en arabe pour les familles, écrite par les parents de l’atelier."
+TEASER = ("Une page en arabe pour les familles, écrite par les parents de l’atelier de "
+          "français du mardi soir.")
 ROLE = "Conseillère en économie sociale et familiale"
 
 FRENCH = "\n\n".join(
     f"Paragraphe {n} : la Maison ouvre ses portes le mardi et le jeudi, et les bénévoles "
-    "accueillent les familles du quartier autour d'un café et d'un atelier." for n in range(1, 6))
+    "accueillent les familles du quartier autour d'un café et d'un atelier." for n in range(1, 19))
 
 
 def _write(folder: Path) -> Path:
@@ -101,17 +102,19 @@ def _lines(page) -> list[list[dict]]:
 
 @pytest.mark.parametrize("edition", ["print", "email"])
 def test_a_french_teaser_for_an_arabic_article_reads_left_to_right(built, edition):
-    """Its full stop ends its last line on the right; its first line starts where the other
-    teaser's text does (the column's left edge), not flush right."""
+    """Its full stop ends its last line on the right (not ".les parents…"), and its lines
+    start at one left edge (set right to left, its short last line would start further
+    right)."""
     _, result = built
     with pdfplumber.open(result.outputs[edition].path) as pdf:
         lines = _lines(pdf.pages[0])
     text = ["".join(c["text"] for c in line) for line in lines]
     first = next(i for i, t in enumerate(text) if t.startswith("Une page en arabe"))
-    last = next(i for i in range(first, len(text)) if "atelier" in text[i])
-    assert text[last].rstrip().endswith("atelier."), text[first:last + 1]  # not ".les"
-    other = next(line for line, t in zip(lines, text) if t.startswith("Le mardi"))
-    assert abs(lines[first][0]["x0"] - other[0]["x0"]) < 1.0
+    last = next(i for i in range(first, len(text)) if "soir" in text[i])
+    assert last > first  # (it wraps)
+    assert text[last].rstrip().endswith("soir."), text[first:last + 1]
+    starts = [lines[i][0]["x0"] for i in range(first, last + 1)]
+    assert max(starts) - min(starts) < 1.0, starts
 
 
 @pytest.mark.parametrize("edition", ["print", "email"])
@@ -121,6 +124,7 @@ def test_contents_page_numbers_stay_in_one_column(built, edition):
     _, result = built
     with pdfplumber.open(result.outputs[edition].path) as pdf:
         page = pdf.pages[0]
+        assert "NUMÉRO" in page.extract_text()  # (the contents is on the cover)
         left, top, right, bottom = page.bbox  # (the print edition's bleed moves it)
         panel = page.crop((left + page.width * 0.4, top + page.height * 0.69, right, bottom))
         lines = [line for line in _lines(panel) if "." * 5 in "".join(c["text"] for c in line)]
