@@ -259,3 +259,37 @@ def test_teasers_alone_take_the_whole_cover_band(make_issue):
         width = page.width
     assert lefts == sorted(lefts)
     assert lefts[2] > width * 0.6  # the third teaser in the right-hand third
+
+
+def test_a_lead_photo_is_never_cropped_to_a_strip(make_issue):
+    """A 4:3 lead photo whose frame a repair caps at 34 mm (as the stray-lines move does)
+    keeps at least 45 % of its height (options.max_crop: 0.55): its frame is 61 mm tall
+    across the 180 mm measure, a 3:1 band, not a 5.3:1 strip."""
+    folder = make_issue(files={
+        "layouts/strip/layout.yaml": "name: strip\nextends: newsletter\n",
+        "layouts/strip/templates/issue.html":
+            '{% extends "!newsletter/issue.html" %}{% block head %}<style>'
+            ".story figure.photo.span img { max-height: 34mm; }</style>{% endblock %}"})
+    Image.new("RGB", (2000, 1500), (90, 140, 90)).save(folder / "photos" / "lead.jpg")
+    (folder / "issue.yaml").write_text(textwrap.dedent("""\
+        newsletter: {title: Test Newsletter, organisation: Test Org}
+        issue: {date: 2024-04-15, period: April – June 2024}
+        layout: strip
+        articles:
+          - file: articles/news.md
+            kind: feature
+            photos:
+              - file: photos/lead.jpg
+                placement: top
+                caption: The weir and the river below it.
+        """), encoding="utf-8")
+    result = build_issue(folder, out_dir=folder.parent / "out", editions=("email",))
+    with pdfplumber.open(result.outputs["email"].path) as pdf:
+        page = pdf.pages[0]
+        image = page.images[0]
+        caption = next(w for w in page.extract_words() if w["text"] == "weir")
+    # object-fit: cover draws the photo whole, centred on its frame, and clips it: the
+    # frame's foot is 1.6 mm above the caption, its centre the photo's
+    centre = (image["top"] + image["bottom"]) / 2
+    frame_mm = 2 * (caption["top"] - 1.6 * 72 / 25.4 - centre) * 25.4 / 72
+    assert 180 * 0.75 * 0.45 - 2 <= frame_mm <= 180 * 0.75 * 0.45 + 4, frame_mm

@@ -115,6 +115,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
     articles = _spanned(articles, placements.read_spans(edition.extra_css))
 
     tallest = _tallest_column_photo(manifest, layout)
+    floor = _frame_floor(layout)
 
     def photo_view(photo: Photo) -> dict:
         view = {"url": _image_url(Path(photo.file), edition), "caption": inline(photo.caption),
@@ -123,6 +124,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
         if photo.placement == "column":
             view["grow"] = tallest(Path(photo.file))
             view["wide"] = tallest.wide(Path(photo.file))
+        view["floor"] = floor(Path(photo.file))
         return view
 
     def article_view(article: Article) -> dict:
@@ -311,6 +313,31 @@ def _tallest_column_photo(manifest: Manifest, layout: Layout):
 
     tallest.wide = widest
     return tallest
+
+
+def _frame_floor(layout: Layout):
+    """A function: for a photo set across the columns (its frame the width of the page's
+    text, its height capped, the photo cropped to fill it), the least height of its frame
+    as a share of that width, so that the frame crops at most the layout's
+    ``options.max_crop`` of the photo's height: its height over its width times what may
+    stay. "" when the layout sets no limit (or for an image without pixels)."""
+    from .photocheck import original_size
+
+    try:
+        limit = float(layout.options.get("max_crop") or 0)
+    except (TypeError, ValueError):
+        limit = 0.0
+    known: dict[Path, str] = {}
+
+    def floor(path: Path) -> str:
+        if path not in known:
+            try:
+                w, h = original_size(path)
+            except (OSError, ValueError):  # an SVG: drawn whole, never cropped
+                w, h = 0, 0
+            known[path] = f"{h / w * (1 - limit):.4f}" if 0 < limit < 1 and w and h else ""
+        return known[path]
+    return floor
 
 
 def _image_url(path: Path, edition: Edition) -> str:
