@@ -54,7 +54,7 @@ def _reading_direction(pdf: bytes, manifest: Manifest) -> bytes:
             prefs = doc.Root.ViewerPreferences = pikepdf.Dictionary()
         prefs.Direction = pikepdf.Name.R2L
         out = io.BytesIO()
-        doc.save(out, deterministic_id=True)
+        doc.save(out, deterministic_id=True, compress_streams=False)  # (see _deterministic)
         return out.getvalue()
 
 
@@ -171,8 +171,9 @@ def _deterministic(pdf: bytes, identifier: bytes, bleed_box_mm: float | None = N
                 page.obj.BleedBox = pikepdf.Array([t[0] - pad, t[1] - pad, t[2] + pad,
                                                    t[3] + pad])
                 _marks_in_registration(page)
+        # compressed here, once (the renderer writes its streams uncompressed)
         doc.save(out, deterministic_id=True, recompress_flate=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 

@@ -57,5 +57,5 @@ p {{ position: absolute; margin: 0; white-space: nowrap;
                         del slug_page.obj[name]
                 page.add_overlay(slug_page, pikepdf.Rectangle(*box))
         out = io.BytesIO()
-        doc.save(out)
+        doc.save(out, compress_streams=False)  # finishing compresses the file, once
         return out.getvalue()

@@ -120,7 +120,10 @@ class PdfEdition:
         self.configure(edition, manifest, layout, padding_pages)
         # No pdf_identifier: WeasyPrint would hash every object of the file for it (a
         # tenth of writing a print PDF), and finishing sets the file identifier anyway.
-        edition.pdf_options.update({"custom_metadata": True})
+        # Uncompressed: finishing re-saves the file through qpdf, which compresses every
+        # stream (and gathers the small objects into object streams) once, there;
+        # WeasyPrint's own deflate (level 9) was undone and redone by it.
+        edition.pdf_options.update({"custom_metadata": True, "uncompressed_pdf": True})
         for path, _, _ in image_references(manifest):
             if path.suffix.lower() == ".svg":
                 url = self.svg_url(path, manifest, cache)
