@@ -1,4 +1,4 @@
-"""The corpus: six quarterlies nobody tuned the layout to, checked and built once each.
+"""The corpus: ten quarterlies nobody tuned the layout to, checked and built once each.
 
 Each issue under ``tests/corpus/`` is built (both editions) once per module into a temporary
 folder; the assertions read the real PDFs.
@@ -23,11 +23,14 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 ISSUES = sorted(p.name for p in CORPUS.iterdir() if (p / "issue.yaml").is_file())
 
 
-def test_corpus_has_seven_issues():
+def test_corpus_has_ten_issues():
     # radio-short was written after the layout work, as a new user would, and is kept with
-    # what the layout still does wrong with it (KNOWN_AUDIT, KNOWN_FINDINGS)
-    assert ISSUES == ["briefs-boxes", "letter-midpage", "long-feature", "many-photos",
-                      "radio-short", "text-heavy", "us-letter"]
+    # what the layout still does wrong with it (KNOWN_AUDIT, KNOWN_FINDINGS); calder-brook,
+    # larder-lane and maison-des-pentes were written the same way from the README alone
+    # (their first build's verdict: UNSEEN-NOTES.md), then mended and added here
+    assert ISSUES == ["briefs-boxes", "calder-brook", "larder-lane", "letter-midpage",
+                      "long-feature", "maison-des-pentes", "many-photos", "radio-short",
+                      "text-heavy", "us-letter"]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +151,15 @@ _RADIO = ("radio-short: content never seen by the layout work, about six pages o
           "(its lowest line or photo: the 130 mm portrait) but its text column beside the "
           "photo is shorter, so the outside check's column average is 56 %. The build says how "
           "many lines to add, or to lower issue.pages")
+_MAISON = ("maison-des-pentes: content never seen by the layout work (a French issue with an "
+           "Arabic page). Its last article page, p6, holds the last four of its six briefs and "
+           "ends half way down (49 % by the outside check's average of the two columns): the "
+           "build's audit lets the last page before the back page end from half way down "
+           "(audit.min_fill_last: 0.5, advisory to 60 %), the outside check does not. The "
+           "issue is about seven and a half pages of content for eight")
 KNOWN_FINDINGS: dict[tuple[str, str], tuple[list[str], str]] = {
+    ("maison-des-pentes", "print"): (["page 6: under-filled"], _MAISON),
+    ("maison-des-pentes", "email"): (["page 6: under-filled"], _MAISON),
     ("radio-short", "print"): (["page 4: under-filled", "page 5: under-filled",
                                 "page 7: blank-page"], _RADIO),
     ("radio-short", "email"): (["page 4: under-filled", "page 5: under-filled"], _RADIO),

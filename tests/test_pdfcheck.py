@@ -203,3 +203,16 @@ def test_a_column_left_empty_beside_a_deep_one_is_found(tmp_path):
     assert findings[0].page == 2 and findings[0].detail.startswith(
         "the right column is empty beside ")
     assert check_pdf(write(tmp_path, page("balance"), "balanced.pdf")) == []
+
+
+def test_a_lone_mark_set_apart_from_its_letter_is_not_a_heading(tmp_path):
+    # The text extraction of an Arabic page can set a shadda (a combining mark) apart from
+    # its letter, in the bold face of a headline: a line of marks alone is no heading.
+    body = (COVER
+            + "<div class=page>" + text_lines(30) + "<h2>\u0651</h2></div>"
+            + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    assert "stranded-heading" not in kinds(check_pdf(write(tmp_path, body)))
+    headed = (COVER
+              + "<div class=page>" + text_lines(30) + "<h2>\u0628\u0651</h2></div>"
+              + "<div class=page>" + FULL_PAGE + "</div>" + BACK)
+    assert kinds(check_pdf(write(tmp_path, headed)), page=2) == ["stranded-heading"]

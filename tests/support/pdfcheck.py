@@ -32,6 +32,7 @@ last page as the back page.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,7 +172,10 @@ class _Doc:
             self.area = pages[0].trim if pages else (0, 0, 1, 1)
 
     def is_heading(self, ln: Line) -> bool:
-        return ln.bold and not ln.italic and ln.size >= 0.95 * self.body
+        # (a line of marks alone is not a heading: an Arabic shadda or vowel sign that the
+        # PDF's text extraction set apart from its letter, as on a French issue's Arabic page)
+        return ln.bold and not ln.italic and ln.size >= 0.95 * self.body and \
+            any(unicodedata.category(c)[0] in "LNS" for c in ln.text)
 
     def is_headline(self, ln: Line) -> bool:
         return self.is_heading(ln) and ln.size >= 1.1 * self.body

@@ -1,6 +1,6 @@
 """Draw the unseen issues' illustrations (CC0, generated; deterministic).
 
-Run with the project's Python: `.venv/bin/python tests/unseen/make_photos.py`.
+Run with the project's Python: `.venv/bin/python tests/corpus/make_unseen_photos.py`.
 Each picture is a plain illustration (gradients, shapes, a few objects) standing in
 for a photo an editor would have; sizes vary from 1200 to 3000 px on the long side.
 """
