@@ -120,13 +120,17 @@ class Planned:
 
 def plannable(source: Path) -> bool:
     """True if :func:`plan_image` can plan copies of ``source`` (a JPEG)."""
-    if source.suffix.lower() == ".png":
-        return False
     try:
         with Image.open(source) as image:
-            return image.format == "JPEG" and image.mode in ("L", "RGB", "CMYK")
+            return _plannable(source, image)
     except (OSError, ValueError, SyntaxError):
         return False
+
+
+def _plannable(source: Path, image: Image.Image) -> bool:
+    # (a file named .png is prepared losslessly, whatever is inside)
+    return source.suffix.lower() != ".png" and image.format == "JPEG" and \
+        image.mode in ("L", "RGB", "CMYK")
 
 
 def plan_image(source: Path, target: Target, cache_dir: Path,
@@ -135,10 +139,10 @@ def plan_image(source: Path, target: Target, cache_dir: Path,
     ``basis``), read from the photo's header alone: a layout needs only its size, and the
     pixels are wanted when the PDF is written. None when that cannot be known without
     decoding it (not a JPEG: a PNG's transparency decides its format)."""
-    if not plannable(source):  # (a PNG is prepared losslessly, whatever is inside)
-        return None
     try:
         with Image.open(source) as image:
+            if not _plannable(source, image):
+                return None
             width, height = image.size
             wanted = _wanted_width(width, basis or target)
             if wanted < width // 2:  # the decode's draft scale, as _open takes it

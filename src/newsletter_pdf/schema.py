@@ -77,16 +77,19 @@ def _fast(text: str) -> bool:
     return FAST_LOADER is not None and "\t" not in text
 
 
-def _too_deep(text: str, loader) -> bool:
+def _too_deep(text: str, loader):
+    """The event where ``text`` nests more than MAX_DEPTH levels deep, or None. The parser
+    streams events without recursion: absurd nesting is found before the (recursive)
+    composer sees it."""
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                return True
+                return event
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
-    return False
+    return None
 
 
 def load_yaml(text: str):
@@ -113,35 +116,41 @@ def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0
                        f"{MAX_YAML_CHARS // 1_000_000} million); a manifest is a few "
                        "kilobytes — is this the right file?", file=file)
         return None
+    node = _UNPARSED
     if _fast(text):  # libyaml: the same nodes and marks, ten times as fast
         try:
-            if not _too_deep(text, FAST_LOADER):
+            if _too_deep(text, FAST_LOADER) is None:
                 node = yaml.compose(text, Loader=FAST_LOADER)
-                if node is not None and not _bounded(node, file, problems, line_offset):
-                    return None
-                return node
         except (yaml.YAMLError, RecursionError):
-            pass  # said below by the reference parser, in its words and at its place
+            pass  # said by the reference parser, in its words and at its place
+    if node is _UNPARSED:
+        node = _reference_compose(text, file, problems, line_offset)
+        if node is _UNPARSED:
+            return None
+    if node is not None and not _bounded(node, file, problems, line_offset):
+        return None
+    return node
+
+
+#: Not parsed (yet, or at all: the problem is recorded).
+_UNPARSED = object()
+
+
+def _reference_compose(text: str, file: Path, problems: Problems, line_offset: int):
+    """The node tree by PyYAML's pure-Python parser, or _UNPARSED with the problem
+    recorded at its place."""
     try:
-        # The parser streams events without recursion: find absurd nesting before the
-        # (recursive) composer sees it.
-        depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    problems.error(f"the YAML is nested more than {MAX_DEPTH} levels deep; "
-                                   "flatten it", file=file,
-                                   line=mark.line + 1 + line_offset, column=mark.column + 1)
-                    return None
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        deep = _too_deep(text, yaml.SafeLoader)
+        if deep is not None:
+            mark = deep.start_mark
+            problems.error(f"the YAML is nested more than {MAX_DEPTH} levels deep; "
+                           "flatten it", file=file,
+                           line=mark.line + 1 + line_offset, column=mark.column + 1)
+            return _UNPARSED
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         problems.error(f"the YAML is nested too deeply (more than {MAX_DEPTH} levels); "
                        "flatten it", file=file)
-        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "invalid YAML"
@@ -152,13 +161,9 @@ def compose_yaml(text: str, file: Path, problems: Problems, line_offset: int = 0
         problems.error(f"YAML syntax error: {what}; {hint}",
                        file=file, line=(mark.line + 1 + line_offset) if mark else None,
                        column=(mark.column + 1) if mark else None)
-        return None
     except yaml.YAMLError as exc:
         problems.error(f"YAML error: {exc}", file=file)
-        return None
-    if node is not None and not _bounded(node, file, problems, line_offset):
-        return None
-    return node
+    return _UNPARSED
 
 
 def _bounded(root, file: Path, problems: Problems, line_offset: int) -> bool:

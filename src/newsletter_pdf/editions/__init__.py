@@ -118,12 +118,13 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
     # Photos that cannot be planned (see standins.py) first: an edition waits for them.
     jobs = dict(sorted(photo_targets(names, manifest, layout).items(),
                        key=lambda job: plannable(job[0])))
-    cached = prepare_sources(manifest, layout, jobs, cache, Problems(), cached_only=True)
+    bases = photo_bases(manifest, layout)
+    cached = prepare_sources(manifest, layout, jobs, cache, Problems(), True, bases)
     if all(None not in copies for copies in cached.values()):
         return  # a rebuild: nothing to decode
 
     def prepare():
-        prepare_sources(manifest, layout, jobs, cache, Problems())
+        prepare_sources(manifest, layout, jobs, cache, Problems(), bases=bases)
 
     editions = " and ".join(names) + (" editions" if len(names) > 1 else " edition")
     run_bounded(prepare, what=f"preparing the photos of the {editions}",

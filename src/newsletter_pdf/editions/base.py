@@ -132,12 +132,12 @@ class PdfEdition:
         needed = self.photo_widths(manifest, widths)
         jobs = list(needed.items())
         targets = {path: self.image_target(manifest, width) for path, width in jobs}
+        bases = photo_bases(manifest, layout)
         made = prepare_sources(manifest, layout, {path: [target]
                                                   for path, target in targets.items()},
-                               cache, problems, cached_only or planned)
+                               cache, problems, cached_only or planned, bases)
         done = [made[path][0] for path, _ in jobs]
         if planned and None in done:
-            bases = photo_bases(manifest, layout)
             done = [prepared or plan_image(path, targets[path], cache, bases[path])
                     for (path, _), prepared in zip(jobs, done)]
         if None in done:
@@ -256,19 +256,20 @@ def settle(edition: Edition) -> None:
 
 def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
                     cache: Path, problems: Problems,
-                    cached_only: bool = False) -> dict[Path, list]:
+                    cached_only: bool = False,
+                    bases: dict | None = None) -> dict[Path, list]:
     """Each photo of ``jobs`` prepared for its targets (imageprep.Target), decoded once for
     all of them, for the most demanding PDF edition's target (see photo_bases), two photos
     at a time (decoding, resizing and encoding release the interpreter lock). A damaged
     photo stops the build with the check's words. ``cached_only``: None for each copy not
-    in the cache (nothing is decoded)."""
+    in the cache (nothing is decoded). ``bases``: photo_bases, when the caller has them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..imageprep import prepare_images
     from ..images import DECODE_ERRORS
     from . import photo_bases
 
-    bases = photo_bases(manifest, layout)
+    bases = bases if bases is not None else photo_bases(manifest, layout)
 
     def one(job):
         try:
