@@ -3,6 +3,7 @@ bilingual example issue (English articles, each followed by its Arabic version).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -142,23 +143,24 @@ def test_extracted_text_reads_in_logical_order(bilingual_email: Path) -> None:
         assert phrase in text, phrase
 
 
-def test_a_fonts_code_points_are_remembered_by_its_content(tmp_path):
-    """A rebuild's check reads each font's cmap from the build cache, not from the font:
-    the same answer, a damaged entry is read again, a changed font is a new entry."""
-    from newsletter_pdf.language import _cmap, font_coverage
+def test_font_coverage_is_the_fonts_cmap_and_follows_a_changed_file(tmp_path):
+    """The check's code points of a font (HarfBuzz) are exactly fontTools' best cmap, on
+    every font the project ships (Arabic, Latin, display), and a font file replaced in
+    place (the preview checks again on each save) is read again."""
+    from fontTools.ttLib import TTFont
 
-    font = tmp_path / "Lato-Regular.ttf"
+    from newsletter_pdf.language import font_coverage
+
+    fonts = sorted(p for p in (ROOT / "fonts").rglob("*") if p.suffix in (".ttf", ".otf"))
+    assert len(fonts) >= 8
+    for path in fonts:
+        with TTFont(str(path), lazy=True) as font:
+            assert font_coverage(path) == frozenset(font.getBestCmap()), path.name
+    arabic = next(p for p in fonts if "Arabic" in p.name)
+    assert 0x0627 in font_coverage(arabic)  # ALEF
+    font = tmp_path / "Face.ttf"
+    font.write_bytes(arabic.read_bytes())
+    assert 0x0627 in font_coverage(font)
     font.write_bytes((ROOT / "fonts" / "lato" / "Lato-Regular.ttf").read_bytes())
-    cache = tmp_path / "cache"
-    first = font_coverage(font, cache)
-    assert first == _cmap(font) and ord("é") in first
-    [entry] = cache.iterdir()
-    entry.write_text("[65]", encoding="utf-8")  # what the cache says is what it uses
-    font_coverage.cache_clear()
-    assert font_coverage(font, cache) == frozenset({65})
-    entry.write_text("not json", encoding="utf-8")
-    font_coverage.cache_clear()
-    assert font_coverage(font, cache) == first
-    font.write_bytes((ROOT / "fonts" / "lato" / "Lato-Bold.ttf").read_bytes())
-    font_coverage.cache_clear()
-    assert font_coverage(font, cache) == _cmap(font) and len(list(cache.iterdir())) == 2
+    os.utime(font, ns=(1, 1))  # another file now, whatever the clock says
+    assert 0x0627 not in font_coverage(font) and ord("é") in font_coverage(font)

@@ -97,17 +97,16 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
         problems.raise_if_errors()
     # Even with problems in the manifest, read what it names: every problem in one run.
     articles = read_articles(manifest, problems, allow_html=allow_html)
-    verified = fonts = None
+    verified = None
     if out_dir is not None:
         from .imageprep import cache_dir_for
         verified = cache_dir_for(Path(out_dir)).parent / "verified"
-        fonts = cache_dir_for(Path(out_dir)).parent / "fonts"
     inspect_images(manifest, problems, verified, defer=defer_decode)
     _check_alt_texts(manifest, problems)
     layout = load_layout(manifest, problems)
     if layout is not None:
         check_fonts(manifest, layout, problems)
-        check_scripts(articles, layout, manifest.folder, problems, fonts)
+        check_scripts(articles, layout, manifest.folder, problems)
         load_words(layout, manifest.issue.language, manifest.words, problems, manifest.path)
     problems.raise_if_errors(strict)
     return Checked(manifest, articles, layout, problems.warnings, allow_html=allow_html)

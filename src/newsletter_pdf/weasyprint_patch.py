@@ -196,6 +196,9 @@ def apply() -> str | None:
     """
     if "result" in _state:
         return _state["result"] or None
+    from . import enginelibs
+
+    enginelibs.load()  # the engine's libraries found without a compiler run per name
     reason = _apply()
     _state["result"] = reason or ""
     return reason
