@@ -19,6 +19,7 @@ and symlinks); they are opened and checked like every other photo.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import re
@@ -34,7 +35,7 @@ from markdown_it.token import Token
 from .errors import Problems
 from .language import LANG_TAG, direction
 from .manifest import ArticleSpec, Manifest, Photo, PullQuote, Signature, article_id
-from .schema import MAX_WORD, Reader, compose_yaml, confine, field, issue_root_of
+from .schema import MAX_WORD, Reader, Where, compose_yaml, confine, field, issue_root_of
 
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024  # ~ 3,000 pages of text
 
@@ -310,8 +311,6 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt | None, problems:
     fm, body, body_line = split_front_matter(text, path, problems, root=root)
     if len(problems.errors) > before:
         return None  # the front matter's own problems say it all
-    if fm and fm.photos and not spec.photos:
-        _inspect_front_matter_photos(fm.photos, path, problems)
     if fm and fm.language is not None and not LANG_TAG.match(fm.language):
         line, column = _front_matter_key(text, "language")
         problems.error(f"{fm.language!r} is not a BCP 47 language tag; write e.g. 'en', 'ar', "
@@ -340,7 +339,7 @@ def read_article(spec: ArticleSpec, index: int, md: MarkdownIt | None, problems:
         kicker=spec.kicker or (fm.kicker if fm else None),
         deck=spec.deck or (fm.deck if fm else None),
         byline=spec.byline or (fm.byline if fm else None),
-        photos=list(spec.photos or (fm.photos if fm else [])),
+        photos=list(_manifest_photos(spec, path) or (fm.photos if fm else [])),
         pull_quotes=list(spec.pull_quotes or (fm.pull_quotes if fm else [])),
         signature=spec.signature or (fm.signature if fm else None),
         within=spec.within, after=spec.after, span=spec.span, new_page=new_page,
@@ -358,17 +357,46 @@ def _front_matter_key(text: str, key: str) -> tuple[int, int]:
     return 1, 1
 
 
-def _inspect_front_matter_photos(photos: list[Photo], path: Path, problems: Problems) -> None:
-    """Front-matter photos are checked like the manifest's (images.inspect_images sees
-    only the manifest)."""
-    from .images import inspect_image
+def _manifest_photos(spec: ArticleSpec, path: Path) -> list[Photo]:
+    """The photos the manifest entry itself lists: not those :func:`with_front_matter_photos`
+    copied into it from this article's front matter (read afresh from the file, which the
+    preview reads again when it is saved)."""
+    return [p for p in spec.photos if not (p.where and p.where.file == path)]
 
-    for j, photo in enumerate(photos):
-        where = photo.where
-        inspect_image(Path(photo.file), problems, key=f"photos[{j}].file",
-                      file=where.file if where else path,
-                      line=where.line if where else None,
-                      column=where.column if where else None)
+
+def with_article_images(manifest: Manifest, articles: list[Article]) -> Manifest:
+    """``manifest`` with what each article's file adds to its entry: its front-matter
+    photos (an entry that lists photos keeps its own) and the images its text shows.
+    Every stage that checks, prepares or places images reads the manifest's entries: an
+    image given only in an article file would otherwise reach the PDFs unprepared (its
+    RGB original in the print edition, full size in the email one, a path on the
+    editor's disk in the web edition)."""
+    read = {a.id: a for top in articles for a in (top, *top.boxes)}
+    entries = []
+    for spec in manifest.articles:
+        article = read.get(article_id(spec))
+        if article is not None:
+            if article.photos and not spec.photos:
+                spec = dataclasses.replace(spec, photos=list(article.photos))
+            spec = dataclasses.replace(spec, text_images=text_images(article))
+        entries.append(spec)
+    return dataclasses.replace(manifest, articles=entries)
+
+
+_IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="(file:[^"]*)"')
+
+
+def text_images(article: Article) -> tuple[tuple[Path, Where], ...]:
+    """The local image files ``article``'s text shows, in order, each once, with the line
+    of the block that first shows it."""
+    from urllib.request import url2pathname
+
+    found: dict[Path, Where] = {}
+    for block in article.blocks:
+        for src in _IMAGE_SOURCE.findall(block.html):
+            path = Path(url2pathname(unquote(urlsplit(html.unescape(src)).path)))
+            found.setdefault(path, Where(file=article.source, line=block.line))
+    return tuple(found.items())
 
 
 # Files that are not text at all, recognised by their first bytes.

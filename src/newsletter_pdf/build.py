@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import layoutmemo
-from .articles import Article, read_articles
+from .articles import Article, read_articles, with_article_images
 from .atomic import write_atomically
 from .buildphotos import BuildPhotos
 from .compose import check_fonts, compose_bounded
@@ -97,6 +97,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
         problems.raise_if_errors()
     # Even with problems in the manifest, read what it names: every problem in one run.
     articles = read_articles(manifest, problems, allow_html=allow_html)
+    manifest = with_article_images(manifest, articles)
     verified = None
     if out_dir is not None:
         from .imageprep import cache_dir_for

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -100,7 +101,26 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
                  allow_html: bool = False) -> str:
     """Render the whole issue to one HTML string with the layout's templates."""
     context = issue_context(manifest, articles, layout, problems, edition, allow_html)
-    return render_template(layout, "issue.html", context)
+    return prepared_sources(render_template(layout, "issue.html", context), edition)
+
+
+_SOURCE = re.compile(r'(<img\b[^>]*?\bsrc=")(file:[^"]*)(")')
+
+
+def prepared_sources(markup: str, edition: Edition | None) -> str:
+    """``markup`` with every image the articles' text shows (its original, a ``file:``
+    URL) replaced by the edition's prepared copy (see articles.with_article_images)."""
+    if edition is None or not edition.image_urls:
+        return markup
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    def swap(match: re.Match) -> str:
+        path = url2pathname(unquote(urlsplit(html.unescape(match[2])).path))
+        prepared = edition.image_urls.get(path)
+        return match[1] + html.escape(prepared) + match[3] if prepared else match[0]
+
+    return _SOURCE.sub(swap, markup)
 
 
 def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,

@@ -80,7 +80,8 @@ class ImageInfo:
 
 
 def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]:
-    """Every image the manifest names, with its key path and location."""
+    """Every image the manifest names (and the images its articles' text shows, see
+    articles.with_article_images), with its key path and location."""
     refs: list[tuple[Path, str, Where | None]] = []
     if manifest.newsletter.logo:
         refs.append((Path(manifest.newsletter.logo), "newsletter.logo", None))
@@ -91,6 +92,8 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
     for i, spec in enumerate(manifest.articles):
         for j, photo in enumerate(spec.photos):
             refs.append((Path(photo.file), f"articles[{i}].photos[{j}].file", photo.where))
+        for j, (path, where) in enumerate(spec.text_images):
+            refs.append((Path(path), f"articles[{i}].text_images[{j}]", where))
     return refs
 
 

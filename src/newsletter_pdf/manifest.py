@@ -175,6 +175,10 @@ class ArticleSpec:
     dir: Literal["rtl", "ltr"] | None = field("writing direction, rtl or ltr (default: the "
                                               "language's)")
     where: Where | None = None
+    #: Not a key: the images the article's text shows (Markdown or allowed raw HTML), each
+    #: with where it is, found by the check (articles.with_article_images) so that every
+    #: stage that prepares images prepares them too.
+    text_images: tuple = ()
 
 
 @dataclass(frozen=True, kw_only=True)

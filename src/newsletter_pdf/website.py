@@ -20,7 +20,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .atomic import write_atomically
-from .compose import Edition, brand_colours, issue_context, render_template
+from .compose import Edition, brand_colours, issue_context, prepared_sources, render_template
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
 from .imageprep import Target, cache_dir_for, prepare_image
@@ -126,7 +126,9 @@ def _write_site(manifest, articles, layout, out_dir: Path, problems: Problems,
                        for k, v in brand_colours(manifest, layout).items())
     head = f"{fonts_css}\n:root {{ {colours} {font_families_css(layout)} }}"
     context["head_css"] = Markup(head.replace("</", "<\\/"))
-    html = render_template(layout, "index.html", context, folder=FOLDER)
+    # the images of the articles' text: their web copy, never a path on the editor's disk
+    html = prepared_sources(render_template(layout, "index.html", context, folder=FOLDER),
+                            edition)
     css = [p.read_text(encoding="utf-8") for p in _stylesheets(layout)]
     (staging / "style.css").write_text("\n".join(css), encoding="utf-8")
     (staging / "index.html").write_text(html, encoding="utf-8")

@@ -338,6 +338,8 @@ def placement_of(manifest: Manifest, path: Path, key: str = "") -> str:
         from ..images import image_references
 
         key = next((k for p, k, _ in image_references(manifest) if p == path), "")
+    if ".text_images[" in key:
+        return "column"  # set in the text's column, at most its width (articles.css)
     return "logo" if "logo" in key else "cover" if key == "cover.image" else \
         _placement(manifest, path)
 
