@@ -223,8 +223,15 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             # reference's render, and is kept only if the reference keeps that fit.
             early = _background(functools.partial(_print_on_guess, manifest, checked, out,
                                                   allow_remote, guess, print_prep, padder))
-        memo_key = layoutmemo.fingerprint(manifest, checked, out, problems, _prepare)
-        memo = None if fresh else layoutmemo.read(out).get(memo_key)
+        entries = {} if fresh else layoutmemo.read(out)
+        # (prepared once for the search and the fingerprint, whose call reports its problems)
+        _prepare(reference.name, manifest, checked.layout, out, Problems())
+        memo_key = _background(functools.partial(layoutmemo.fingerprint, manifest, checked,
+                                                 out, problems, _prepare))
+        # The memo is looked up by the composed HTML's fingerprint (a compose, about a
+        # tenth of a second). With no entry to look up (a first build) nothing waits for
+        # it: it is computed beside the search and only written after it.
+        memo = entries.get(memo_key()) if entries else None
         if memo:
             # Seen this content before: the copyfit level and page count are known, so the
             # editions are independent — render them side by side (one core each).
@@ -238,7 +245,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
             else:  # now the latest layout of this issue (the next edit starts from it)
-                layoutmemo.write(out, memo_key, {**memo, "issue": str(manifest.path.resolve())})
+                layoutmemo.write(out, memo_key(), {**memo, "issue": str(manifest.path.resolve())})
         log: list[str] = list(memo.get("log", [])) if memo and results else []
         fit = memo["fit"] if memo and results else ""
         outcome = None
@@ -253,7 +260,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                                                      padder)
             early = None
             log = outcome.log
-            layoutmemo.remember(out, memo_key, fit, outcome, manifest)
+            layoutmemo.remember(out, memo_key(), fit, outcome, manifest)
         if early is not None:
             early()  # not needed after all (the memo held another fit): let it finish
         if reference.name not in results:
@@ -268,7 +275,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                 problems.extend(rendered.problems)
             log = outcome.log
             results[reference.name] = (rendered, 0, time.perf_counter() - t0)
-            layoutmemo.remember(out, memo_key, fit, outcome, manifest)
+            layoutmemo.remember(out, memo_key(), fit, outcome, manifest)
         budget = outcome.budget if outcome is not None else (memo or {}).get("budget")
         final = [name for name in pdf_names
                  if name not in results or not results[name][0].pdf]
@@ -692,6 +699,8 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
 
 def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:
     """Missing alt text is a warning: the email edition must be accessible."""
+    from .images import photo_key
+
     for i, spec in enumerate(manifest.articles):
         for j, photo in enumerate(spec.photos):
             if not (photo.alt or "").strip():
@@ -700,4 +709,4 @@ def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:
                               "using screen readers", file=where.file if where else None,
                               line=where.line if where else None,
                               column=where.column if where else None,
-                              key=f"articles[{i}].photos[{j}].alt")
+                              key=photo_key(manifest, i, j, photo, "alt"))

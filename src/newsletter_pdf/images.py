@@ -91,10 +91,20 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
         refs.append((Path(manifest.cover.image), "cover.image", None))
     for i, spec in enumerate(manifest.articles):
         for j, photo in enumerate(spec.photos):
-            refs.append((Path(photo.file), f"articles[{i}].photos[{j}].file", photo.where))
+            refs.append((Path(photo.file), photo_key(manifest, i, j, photo, "file"),
+                         photo.where))
         for j, (path, where) in enumerate(spec.text_images):
             refs.append((Path(path), f"articles[{i}].text_images[{j}]", where))
     return refs
+
+
+def photo_key(manifest: Manifest, article: int, index: int, photo, name: str) -> str:
+    """The key path of a photo's field as the file that gives it names it: the manifest's
+    ``articles[2].photos[0].file``, an article's front matter's ``photos[0].file``."""
+    where = photo.where
+    if where is not None and where.file is not None and where.file != manifest.path:
+        return f"photos[{index}].{name}"
+    return f"articles[{article}].photos[{index}].{name}"
 
 
 def reference_location(manifest: Manifest, key: str, where: Where | None) -> dict:
