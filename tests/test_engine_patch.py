@@ -161,16 +161,18 @@ def test_the_patch_refuses_a_changed_source():
 
 
 @pytest.mark.parametrize("key", ["line_break.split_first_line", "inline.get_next_linebox",
-                                 "page.make_page"])
+                                 "page.make_page", "css.find_stylesheets"])
 def test_the_line_memory_is_refused_with_the_rest_when_its_source_changed(key):
     code = ("from newsletter_pdf import weasyprint_patch as w\n"
             f"w.EXPECTED_SHA256[{key!r}] = '0' * 64\n"
             "print(w.apply())\n"
             "from weasyprint.layout import block, column, inline, page\n"
             "from weasyprint.text import line_break\n"
+            "from weasyprint import css\n"
             "print(inline.split_first_line is line_break.split_first_line, "
             "not hasattr(inline.get_next_linebox, '__wrapped__') and "
-            "not hasattr(page.make_page, '__wrapped__'), "
+            "not hasattr(page.make_page, '__wrapped__') and "
+            "not hasattr(css.CSS, '__wrapped__'), "
             "block.columns_layout is column.columns_layout, "
             "w.source_digest(column.columns_layout) == "
             "w.EXPECTED_SHA256['column.columns_layout'])\n")
@@ -189,3 +191,37 @@ def test_a_build_with_the_patch_refused_still_works(make_issue, tmp_path):
         timeout=600)
     assert result.returncode == 0, result.stderr
     assert list((tmp_path / "o").glob("*-email.pdf"))
+
+
+def test_a_linked_stylesheet_is_reused_only_while_its_bytes_are_the_same(tmp_path):
+    """Built once per process and handed out again while the file is unchanged; built
+    anew once it changes; never reused when it holds a rule that writes into the document
+    it is read for (@font-face…); a fetch the confinement refuses is WeasyPrint's own."""
+    from newsletter_pdf.fetcher import ConfinedFetcher
+
+    built = []
+
+    def build(*args, **kwargs):
+        built.append(kwargs["url"].rsplit("/", 1)[1])
+        return object()
+
+    stylesheet = weasyprint_patch._reusing_stylesheets(build)
+    fetcher = ConfinedFetcher([tmp_path])
+    plain, faces = tmp_path / "plain.css", tmp_path / "faces.css"
+    plain.write_text("p { color: red }\n@page { margin: 1cm }\n")
+    faces.write_text('@font-face { font-family: X; src: url("x.ttf") }\n')
+
+    def ask(path):
+        return stylesheet(url=path.as_uri(), url_fetcher=fetcher, media_type="print",
+                          _check_mime_type=True)
+
+    first = ask(plain)
+    assert ask(plain) is first and built == ["plain.css"]
+    plain.write_text("p { color: blue }\n")
+    assert ask(plain) is not first and built == ["plain.css"] * 2
+    ask(faces), ask(faces)
+    assert built[2:] == ["faces.css"] * 2
+    outside = tmp_path.parent / "outside.css"
+    outside.write_text("p { color: green }\n")
+    ask(outside), ask(outside)  # refused by the fetcher: built (and reported) each time
+    assert built[4:] == ["outside.css"] * 2

@@ -197,7 +197,9 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     checked.time_limit = time_limit
     manifest = checked.manifest
     if _host[0] is not None:
-        _host[0].preload([manifest.issue.language, *(a.language for a in checked.articles)])
+        _host[0].preload([manifest.issue.language, *(a.language for a in checked.articles)],
+                         [p.as_uri() for p in checked.layout.stylesheet_paths()],
+                         checked.layout.roots)
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []

@@ -28,6 +28,15 @@ added nothing to the page's lists of positioned boxes or footnotes. The memory i
 the start of every page, so text that changes between passes (page references) is never
 taken from it. Five in six lines in the sample; another fifth off each render.
 
+Every render also parses the layout's own stylesheets again (validating every
+declaration, compiling every selector: a twentieth of a render), though they are the same
+files each time. A stylesheet a page links to is built once per process (the engine host
+builds the layout's before its render children are forked, see enginehost.py) and handed
+to every render while its bytes, fetched through the render's own fetcher each time, are
+unchanged — unless it holds a rule whose effect is written into the document it is read
+for (``@font-face``, ``@import``, ``@counter-style``, ``@color-profile``, ``@layer``). Its
+``@page`` rules stay with it, where the cascade reads them.
+
 (A second waste — ``layout/block.py`` lays a multi-column box out again with its bottom
 margin reserved, even when it fits — is *not* patched: skipping it changed how one corpus
 issue balanced its last article, so it is not a pure speed-up.)
@@ -45,6 +54,7 @@ import copy
 import hashlib
 import inspect
 import os
+import re
 import textwrap
 
 SUPPORTED = "70.0"
@@ -177,6 +187,9 @@ EXPECTED_SHA256 = {  # the function's source in WeasyPrint 70.0
         "656f183328e8b1b56311a342621442056c067422958dcaf6730acdfb6c7b8971",
     "line_break.split_first_line":
         "39ad1016863ca34de0bea4c9fcffb46da7e27813c87dd82b7011bfa19fe5504f",
+    # not edited: its call of CSS(url=...) for a <link> is what the reuse answers
+    "css.find_stylesheets":
+        "ac92dbb80c3fd936f05ccb33501b54a438e03126b2ae756adcaa1d3a6958b0ca",
 }
 # Modules that call split_first_line by the name they imported: both get the memo.
 MEMO_CALLERS = ("inline", "preferred")
@@ -208,6 +221,7 @@ def _apply() -> str | None:
     if os.environ.get("NEWSLETTER_ENGINE_PATCH", "1") == "0":
         return "turned off by NEWSLETTER_ENGINE_PATCH=0"
     import weasyprint
+    from weasyprint import css
     from weasyprint.layout import block, column, inline, page, preferred
     from weasyprint.text import line_break
 
@@ -215,7 +229,7 @@ def _apply() -> str | None:
         return (f"it was written for WeasyPrint {SUPPORTED}, this is "
                 f"{weasyprint.__version__} (builds work, column balancing is slower)")
     modules = {"column": column, "block": block, "inline": inline, "preferred": preferred,
-               "line_break": line_break, "page": page}
+               "line_break": line_break, "page": page, "css": css}
     for key, expected in EXPECTED_SHA256.items():  # every function edited or wrapped
         module_name, function_name = key.split(".")
         try:
@@ -245,7 +259,55 @@ def _apply() -> str | None:
         modules[name].split_first_line = memo
     inline.get_next_linebox = _remembering_lines(inline.get_next_linebox)
     page.make_page = _forgetting_lines(page.make_page)
+    css.CSS = _reusing_stylesheets(css.CSS)  # the name find_stylesheets builds them by
     return None
+
+
+#: At-rules whose effect is written into the document a stylesheet is read for (its
+#: fonts, counter styles, colour profiles, layers) or that read other files: a stylesheet
+#: holding one is built for each document, as WeasyPrint does.
+_DOCUMENT_RULES = re.compile(rb"@(font-face|import|counter-style|color-profile|layer)\b", re.I)
+
+
+def _reusing_stylesheets(build):
+    """WeasyPrint's ``CSS``, answering a linked stylesheet it built before with the same
+    bytes, media and address from memory (see the module's description)."""
+    from weasyprint.urls import URLFetchingError, fetch
+
+    built: dict[tuple, object] = {}
+
+    def stylesheet(*args, **kwargs):
+        url, fetcher = kwargs.get("url"), kwargs.get("url_fetcher")
+        if args or url is None or fetcher is None or kwargs.get("layer") is not None \
+                or kwargs.get("matcher") is not None:
+            return build(*args, **kwargs)
+        try:
+            with fetch(fetcher, url) as response:  # confined and checked as every fetch
+                data = response.read()
+        except (URLFetchingError, OSError, ValueError):
+            return build(*args, **kwargs)  # its own error, as WeasyPrint reports it
+        if not isinstance(data, bytes) or _DOCUMENT_RULES.search(data):
+            return build(*args, **kwargs)
+        key = (url, kwargs.get("media_type", "print"), kwargs.get("_check_mime_type"),
+               hashlib.sha256(data).digest())
+        if key not in built:
+            built[key] = build(url=url, url_fetcher=fetcher, media_type=key[1],
+                               _check_mime_type=bool(key[2]))
+        return built[key]
+
+    stylesheet.__wrapped__ = build
+    return stylesheet
+
+
+def warm_stylesheets(urls: list[str], fetcher) -> None:
+    """Build the stylesheets at ``urls`` now (the engine host, before it forks renders)."""
+    from weasyprint import css
+
+    for url in urls:
+        try:
+            css.CSS(url=url, url_fetcher=fetcher, media_type="print", _check_mime_type=True)
+        except Exception:  # noqa: BLE001 - a render reports its own stylesheet's problem
+            pass
 
 
 _LINES = "_newsletter_lineboxes"  # the page's remembered lines, on the layout context
