@@ -82,6 +82,37 @@ def test_render_failure_leaves_previous_pdf(built, monkeypatch):
     assert_untouched(out, outputs)
 
 
+def test_a_failure_after_one_edition_was_written_leaves_the_previous_pdfs(make_issue,
+                                                                          tmp_path,
+                                                                          monkeypatch):
+    """Each PDF is written beside its target (….new.pdf) and judged as soon as it is
+    rendered; when a later edition then fails, every staged file goes and the last good
+    PDFs of all editions stay as they were."""
+    import newsletter_pdf.build as build_module
+
+    folder, out = make_issue(), tmp_path / "out"
+    both = {"editions": ("print", "email"), "preflight": True}
+    build(folder, out, **both)
+    outputs = {p: sha(p) for p in pdfs(out)}
+    assert len(outputs) == 2
+    judge, judged = build_module._judge, []
+
+    def judge_then_fail(kind, built_pdf, path, manifest):
+        judged.append((kind.name, path.name, path.is_file()))
+        if kind.name == "print":
+            raise OSError(28, "No space left on device", str(path))
+        return judge(kind, built_pdf, path, manifest)
+
+    monkeypatch.setattr(build_module, "_judge", judge_then_fail)
+    (folder / "articles" / "news.md").write_text(
+        "---\ntitle: Small News\n---\n\nAn edited first paragraph.\n", encoding="utf-8")
+    with pytest.raises(OSError):
+        build(folder, out, **both)
+    assert {name for name, _, _ in judged} == {"email", "print"}
+    assert all(staged.endswith(".new.pdf") and existed for _, staged, existed in judged)
+    assert_untouched(out, outputs)
+
+
 def test_keyboard_interrupt_during_render(built, monkeypatch):
     folder, out, outputs = built
     import weasyprint.document

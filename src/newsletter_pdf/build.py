@@ -145,10 +145,12 @@ def build_issue(target: Path, out_dir: Path | None = None,
     # core, while this process checks (see enginehost.py). Forked before any thread starts.
     own = host is None and any(n in PDF_EDITIONS for n in editions)
     _host[0] = EngineHost.start() if own else host
+    staging = _Staging(preflight)
     try:
         return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-                      time_limit, started, fresh)
+                      time_limit, started, staging, fresh)
     finally:
+        staging.discard()  # a build that stopped leaves no ….new.pdf behind
         _reporter[0] = silent()
         if _photos[0] is not None:
             _photos[0].close()
@@ -167,7 +169,7 @@ _photos: list[BuildPhotos | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-           time_limit, started, fresh=False) -> BuildResult:
+           time_limit, started, staging: _Staging, fresh=False) -> BuildResult:
     reporter = _reporter[0]
     # Photos are prepared in threads while render children are forked: a child forked
     # while a thread imports a module would wait for that import forever. So every image
@@ -203,6 +205,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
+    staging.manifest = manifest
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
@@ -240,12 +243,14 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             printed = early if early is not None and (memo["fit"], memo["pages"]) == \
                 (guess["fit"], guess["pages"]) else None
             results = _render_parallel(manifest, checked, out, pdf_names, problems, allow_remote,
-                                       memo["fit"], memo["pages"], padder, print_prep, printed)
+                                       memo["fit"], memo["pages"], padder, print_prep, printed,
+                                       ready=staging.ready(out))
             if printed is not None:
                 early = None  # used
             if any(rendered.pages - padding != memo["pages"]
                    for rendered, padding, _ in results.values()):
                 results = {}  # the memo was wrong (should not happen): do it step by step
+                staging.discard()
             else:  # now the latest layout of this issue (the next edit starts from it)
                 layoutmemo.write(out, memo_key(), {**memo, "issue": str(manifest.path.resolve())})
         log: list[str] = list(memo.get("log", [])) if memo and results else []
@@ -288,7 +293,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             _drop_kept(but=chosen)
             results.update(_render_parallel(manifest, checked, out, final, problems,
                                             allow_remote, fit, pages, padder, print_prep,
-                                            chosen=chosen, chosen_name=reference.name))
+                                            chosen=chosen, chosen_name=reference.name,
+                                            ready=staging.ready(out)))
             for name, seconds in searched.items():
                 rendered, padding, written = results[name]
                 results[name] = (rendered, padding, seconds + written)
@@ -296,20 +302,17 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             results.pop(reference.name, None)
         _report_layout(results, problems, manifest, checked.layout, budget)
     for kind in kinds:
-        name = kind.name
         if not kind.is_pdf:
             continue
-        rendered, padding, seconds = results[name]
-        path = out / kind.output_name(manifest)
-        back = 1 if manifest.back_page else 0
-        padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
-        built = Built(name, path, rendered.pages, len(rendered.pdf), seconds,
-                      padded if padding else [])
-        built.sources = rendered.sources
-        pending.append((built, rendered.pdf))
+        rendered, padding, seconds = results[kind.name]
+        if kind.name in staging.staged:  # written and judged as soon as it was rendered
+            staging.staged[kind.name][0].seconds = seconds
+        else:
+            pending.append((_built(kind, manifest, out, rendered, padding, seconds),
+                            rendered.pdf))
     problems.raise_if_errors(strict)
-    outputs = _write_pdfs(pending, manifest, preflight, strict,
-                          checked.warnings + problems.warnings)
+    outputs = _write_pdfs(pending, staging, strict, checked.warnings + problems.warnings)
+    outputs = {k.name: outputs[k.name] for k in kinds if k.name in outputs}
     for wait in warming:
         wait()
     for kind in kinds:
@@ -346,39 +349,62 @@ def _judge(kind, built: Built, path: Path, manifest: Manifest) -> None:
     built.findings = built.preflight.as_problems() + kind.review(built, manifest)
 
 
-def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool,
-                warnings: list) -> dict[str, Built]:
-    """Write each PDF beside its target (``….new.pdf``), preflight and review it there, and
-    only then put it in place. With ``--strict``, PDFs with problems stay as ``….new.pdf``
-    for the editor to look at, and the last good PDFs are left as they were."""
-    from .errors import ValidationError
+def _built(kind, manifest: Manifest, out: Path, rendered, padding: int,
+           seconds: float) -> Built:
+    """What the build reports of one PDF edition's render."""
+    back = 1 if manifest.back_page else 0
+    padded = list(range(rendered.pages - back - padding + 1, rendered.pages - back + 1))
+    built = Built(kind.name, out / kind.output_name(manifest), rendered.pages,
+                  len(rendered.pdf), seconds, padded if padding else [])
+    built.sources = rendered.sources
+    return built
 
-    reporter = _reporter[0]
-    outputs: dict[str, Built] = {}
-    staged: list[tuple[Built, Path]] = []
 
-    def stage(built: Built, data: bytes) -> Built:
+class _Staging:
+    """The PDFs of a build, each written beside its target (``….new.pdf``) and preflighted
+    there as soon as it is rendered (the email edition's while the print edition still
+    renders, on the core it leaves idle), and put in place together only once every one
+    is written and judged (:func:`_write_pdfs`)."""
+
+    def __init__(self, preflight: bool):
+        self.preflight = preflight
+        self.manifest: Manifest | None = None  # the checked issue's (set once checked)
+        self.staged: dict[str, tuple[Built, Path]] = {}  # edition -> (built, final path)
+        self._lock = threading.Lock()
+
+    def ready(self, out: Path):
+        """The hook a render calls with its edition's result (see _render_parallel)."""
+        def stage_rendered(name: str, rendered, padding: int) -> None:
+            if rendered.pdf:
+                self.stage(_built(get_edition(name), self.manifest, out, rendered, padding,
+                                  0.0), rendered.pdf)
+        return stage_rendered
+
+    def stage(self, built: Built, data: bytes) -> Built:
         final = built.path
         built.path = final.with_name(f"{final.stem}.new{final.suffix}")
-        with reporter.stage("write"):
+        with _reporter[0].stage("write"):
             try:
                 write_atomically(built.path, data)
             except OSError as exc:  # named as the file the editor asked for
                 raise OSError(exc.errno, exc.strerror, str(final)) from exc
-        staged.append((built, final))
-        if preflight:  # each in its own child: the editions are judged side by side
-            _judge(REGISTRY[built.edition], built, built.path, manifest)
+        with self._lock:
+            self.staged[built.edition] = (built, final)
+        if self.preflight:  # each in its own child: the editions are judged side by side
+            _judge(REGISTRY[built.edition], built, built.path, self.manifest)
         return built
 
-    try:
-        for built in _in_parallel([functools.partial(stage, built, data)
-                                   for built, data in pending]):
-            outputs[built.edition] = built
-        found = warnings + [f for built in outputs.values() for f in built.findings]
-        if strict and strict_errors(found):
-            staged = []  # kept for the editor
-            raise ValidationError(strict_errors(found), written=[b.path for b in outputs.values()])
-        for built, final in staged:
+    def discard(self) -> None:
+        """Remove every staged file (the build stopped before putting them in place)."""
+        with self._lock:
+            staged, self.staged = self.staged, {}
+        for built, _ in staged.values():
+            built.path.unlink(missing_ok=True)
+
+    def commit(self) -> dict[str, Built]:
+        """Put every staged PDF in place (the last good ones are replaced only now)."""
+        outputs: dict[str, Built] = {}
+        for name, (built, final) in list(self.staged.items()):
             os.replace(built.path, final)
             renamed = str(built.path)
             built.path = final
@@ -386,11 +412,25 @@ def _write_pdfs(pending: list, manifest: Manifest, preflight: bool, strict: bool
                 built.preflight.path = str(final)
             built.findings = [replace(f, file=final) if str(f.file) == renamed else f
                               for f in built.findings]
-        staged = []
-    finally:
-        for built, _ in staged:
-            built.path.unlink(missing_ok=True)
-    return outputs
+            outputs[name] = built
+            del self.staged[name]
+        return outputs
+
+
+def _write_pdfs(pending: list, staging: _Staging, strict: bool,
+                warnings: list) -> dict[str, Built]:
+    """Stage the PDFs not staged yet (``pending``: built and bytes, side by side), then put
+    them all in place. With ``--strict``, PDFs with problems stay as ``….new.pdf`` for the
+    editor to look at, and the last good PDFs are left as they were."""
+    from .errors import ValidationError
+
+    _in_parallel([functools.partial(staging.stage, built, data) for built, data in pending])
+    found = warnings + [f for built, _ in staging.staged.values() for f in built.findings]
+    if strict and strict_errors(found):
+        written = [built.path for built, _ in staging.staged.values()]
+        staging.staged = {}  # kept for the editor
+        raise ValidationError(strict_errors(found), written=written)
+    return staging.commit()
 
 
 def _in_parallel(calls: list) -> list:
@@ -428,12 +468,13 @@ def _in_parallel(calls: list) -> list:
 
 def _render_parallel(manifest, checked, out, editions, problems, allow_remote, fit, pages,
                      padder=None, print_prep=None, printed=None, chosen=None,
-                     chosen_name=None):
+                     chosen_name=None, ready=None):
     """Render the editions at once: each render runs in its own child process, so two
     threads that only start a child and wait for its result use both cores. ``printed``:
     the padding edition's render at this fit, already under way (see _print_on_guess).
     ``chosen``: the search's layout of edition ``chosen_name`` at this fit, kept in its
-    child: its PDF is written from it."""
+    child: its PDF is written from it. ``ready(name, rendered, padding)`` is called in each
+    edition's thread as soon as its render is done."""
     prepared = {}
     paddings = {name: get_edition(name).padding(pages, manifest)
                 if get_edition(name).needs_page_count else 0 for name in editions}
@@ -460,8 +501,14 @@ def _render_parallel(manifest, checked, out, editions, problems, allow_remote, f
                            prepared[name])
         return rendered, paddings[name], time.perf_counter() - t0
 
+    def job_then_ready(name):  # ``ready``: staged as soon as it is rendered
+        result = job(name)
+        if ready is not None:
+            ready(name, result[0], result[1])
+        return result
+
     names = list(editions)
-    results = _in_parallel([lambda name=name: job(name) for name in names])
+    results = _in_parallel([lambda name=name: job_then_ready(name) for name in names])
     return dict(zip(names, results))
 
 
