@@ -124,7 +124,11 @@ def prepare_photos(names: list[str], manifest: Manifest, layout: Layout,
         return  # a rebuild: nothing to decode
 
     def prepare():
-        prepare_sources(manifest, layout, jobs, cache, Problems(), bases=bases)
+        # One photo at a time: the pass runs beside the search's two layouts, which the
+        # build waits for, and a second thread of it would take a core's half from them
+        # (the scheduler shares the cores by thread). The copies are wanted only when a
+        # PDF is written, after the search: the pass finishes beside the print render.
+        prepare_sources(manifest, layout, jobs, cache, Problems(), bases=bases, workers=1)
 
     editions = " and ".join(names) + (" editions" if len(names) > 1 else " edition")
     run_bounded(prepare, what=f"preparing the photos of the {editions}",

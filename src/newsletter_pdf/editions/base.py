@@ -257,12 +257,13 @@ def settle(edition: Edition) -> None:
 def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
                     cache: Path, problems: Problems,
                     cached_only: bool = False,
-                    bases: dict | None = None) -> dict[Path, list]:
+                    bases: dict | None = None, workers: int = 2) -> dict[Path, list]:
     """Each photo of ``jobs`` prepared for its targets (imageprep.Target), decoded once for
-    all of them, for the most demanding PDF edition's target (see photo_bases), two photos
-    at a time (decoding, resizing and encoding release the interpreter lock). A damaged
-    photo stops the build with the check's words. ``cached_only``: None for each copy not
-    in the cache (nothing is decoded). ``bases``: photo_bases, when the caller has them."""
+    all of them, for the most demanding PDF edition's target (see photo_bases), ``workers``
+    photos at a time (decoding, resizing and encoding release the interpreter lock). A
+    damaged photo stops the build with the check's words. ``cached_only``: None for each
+    copy not in the cache (nothing is decoded). ``bases``: photo_bases, when the caller has
+    them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..imageprep import prepare_images
@@ -277,7 +278,7 @@ def prepare_sources(manifest: Manifest, layout: Layout, jobs: dict[Path, list],
         except DECODE_ERRORS as exc:  # a build's check leaves the decoding to us
             return exc
 
-    with _strict_decoding(), ThreadPoolExecutor(max_workers=2) as pool:
+    with _strict_decoding(), ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, jobs.items()))
     _report_damaged(manifest, list(jobs), results, problems)
     return dict(zip(jobs, results))
