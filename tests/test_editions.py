@@ -169,6 +169,11 @@ def test_preflight_catches_missing_bleed_and_rgb(sample_email):
     failed = {c.name for c in report.checks if c.status == "fail"}
     assert {"bleed", "colour", "output intent", "PDF/X"} <= failed
     assert not report.ok
+    [colour] = [c.detail for c in report.checks if c.name == "colour"]
+    assert colour.startswith("RGB colour on pages 1–8 (page 1: a 1276×957 px image; ")  # named
+    assert colour.endswith(": a print shop wants CMYK; newsletter-pdf's print edition "
+                           "converts every photo and colour, so a file it made with RGB in "
+                           "it is a bug to report")
 
 
 def text_pdf(path, content: bytes):

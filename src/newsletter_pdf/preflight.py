@@ -447,8 +447,12 @@ def _print_checks(report: Report, pages: list[PageInfo], min_ppi: int, error_ppi
     rgb = sorted({n for n in range(1, len(pages) + 1)
                   for cs in pages[n - 1].colour_spaces if "RGB" in cs})
     if rgb:
-        add(Check("colour", "fail", f"RGB colour on pages {_ranges(rgb)}: convert to CMYK "
-                  "(the print edition does)"))
+        images = [f"page {n}: a {i.pixel_width}×{i.pixel_height} px image"
+                  for n in rgb for i in pages[n - 1].images if "RGB" in i.colour_space]
+        add(Check("colour", "fail", f"RGB colour on pages {_ranges(rgb)}"
+                  + (f" ({'; '.join(images)})" if images else "")
+                  + ": a print shop wants CMYK; newsletter-pdf's print edition converts every "
+                  "photo and colour, so a file it made with RGB in it is a bug to report"))
     else:
         add(Check("colour", "ok", "CMYK and grey only"))
     text_spaces = {cs for p in pages for cs in p.text_colour_spaces}
