@@ -225,3 +225,23 @@ def test_a_linked_stylesheet_is_reused_only_while_its_bytes_are_the_same(tmp_pat
     outside.write_text("p { color: green }\n")
     ask(outside), ask(outside)  # refused by the fetcher: built (and reported) each time
     assert built[4:] == ["outside.css"] * 2
+
+
+def test_first_line_style_takes_only_the_first_line_of_a_broken_paragraph(tmp_path):
+    """A paragraph with a ::first-line rule, broken across a page: its first line is set in
+    capitals, the first line of its rest on the next page is not (WeasyPrint 70.0 styled
+    both; the patch fixes it)."""
+    import weasyprint
+    from pypdf import PdfReader
+
+    assert weasyprint_patch.apply() is None
+    words = " ".join(f"word{i}" for i in range(900))
+    html = ("<style>@page { size: A6; margin: 10mm } body { font: 10pt/12pt serif }"
+            "p::first-line { text-transform: uppercase }</style>"
+            f"<p>{words}</p>")
+    pdf = tmp_path / "broken.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    pages = [page.extract_text() for page in PdfReader(pdf).pages]
+    assert len(pages) >= 2
+    assert pages[0].split()[0] == "WORD0"
+    assert pages[1].split()[0].startswith("word"), pages[1][:40]  # not WORD…
