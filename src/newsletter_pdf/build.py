@@ -35,6 +35,7 @@ from .i18n import load_words
 from .images import inspect_images
 from .language import check_scripts
 from .layouts import Layout, load_layout
+from .logocheck import check_logo_on_band
 from .manifest import Manifest, load_manifest
 from .outputs import default_output_dir
 from .progress import Reporter, silent
@@ -107,6 +108,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
     layout = load_layout(manifest, problems)
     if layout is not None:
         check_fonts(manifest, layout, problems)
+        check_logo_on_band(manifest, layout, problems)
         check_scripts(articles, layout, manifest.folder, problems)
         load_words(layout, manifest.issue.language, manifest.words, problems, manifest.path)
     problems.raise_if_errors(strict)
