@@ -5,6 +5,7 @@ Each CLI command is a thin wrapper around :func:`check_issue` or :func:`build_is
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import os
@@ -147,12 +148,11 @@ def build_issue(target: Path, out_dir: Path | None = None,
     # core, while this process checks (see enginehost.py). Forked before any thread starts.
     own = host is None and any(n in PDF_EDITIONS for n in editions)
     _host[0] = EngineHost.start() if own else host
-    staging = _Staging(preflight)
     try:
-        return _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-                      time_limit, started, staging, fresh)
+        with contextlib.ExitStack() as cleanup:  # what a build that stopped leaves behind
+            return _build(target, out_dir, editions, strict, allow_remote, preflight,
+                          allow_html, time_limit, started, cleanup, fresh)
     finally:
-        staging.discard()  # a build that stopped leaves no ….new.pdf behind
         _reporter[0] = silent()
         if _photos[0] is not None:
             _photos[0].close()
@@ -171,7 +171,8 @@ _photos: list[BuildPhotos | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
-           time_limit, started, staging: _Staging, fresh=False) -> BuildResult:
+           time_limit, started, cleanup: contextlib.ExitStack,
+           fresh=False) -> BuildResult:
     reporter = _reporter[0]
     # Photos are prepared in threads while render children are forked: a child forked
     # while a thread imports a module would wait for that import forever. So every image
@@ -207,7 +208,8 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     out = Path(out_dir) if out_dir else default_output_dir(manifest)
     problems = Problems()
     pending: list[tuple[Built, bytes]] = []
-    staging.manifest = manifest
+    staging = _Staging(manifest, out, preflight)
+    cleanup.callback(staging.discard)  # no ….new.pdf is left behind
     log: list[str] = []
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
@@ -246,7 +248,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
                 (guess["fit"], guess["pages"]) else None
             results = _render_parallel(manifest, checked, out, pdf_names, problems, allow_remote,
                                        memo["fit"], memo["pages"], padder, print_prep, printed,
-                                       ready=staging.ready(out))
+                                       ready=staging.ready)
             if printed is not None:
                 early = None  # used
             if any(rendered.pages - padding != memo["pages"]
@@ -296,7 +298,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
             results.update(_render_parallel(manifest, checked, out, final, problems,
                                             allow_remote, fit, pages, padder, print_prep,
                                             chosen=chosen, chosen_name=reference.name,
-                                            ready=staging.ready(out)))
+                                            ready=staging.ready))
             for name, seconds in searched.items():
                 rendered, padding, written = results[name]
                 results[name] = (rendered, padding, seconds + written)
@@ -368,19 +370,16 @@ class _Staging:
     renders, on the core it leaves idle), and put in place together only once every one
     is written and judged (:func:`_write_pdfs`)."""
 
-    def __init__(self, preflight: bool):
-        self.preflight = preflight
-        self.manifest: Manifest | None = None  # the checked issue's (set once checked)
+    def __init__(self, manifest: Manifest, out: Path, preflight: bool):
+        self.manifest, self.out, self.preflight = manifest, out, preflight
         self.staged: dict[str, tuple[Built, Path]] = {}  # edition -> (built, final path)
         self._lock = threading.Lock()
 
-    def ready(self, out: Path):
-        """The hook a render calls with its edition's result (see _render_parallel)."""
-        def stage_rendered(name: str, rendered, padding: int) -> None:
-            if rendered.pdf:
-                self.stage(_built(get_edition(name), self.manifest, out, rendered, padding,
-                                  0.0), rendered.pdf)
-        return stage_rendered
+    def ready(self, name: str, rendered, padding: int) -> None:
+        """A render's hook (see _render_parallel): stage its edition's PDF now."""
+        if rendered.pdf:
+            self.stage(_built(get_edition(name), self.manifest, self.out, rendered, padding,
+                              0.0), rendered.pdf)
 
     def stage(self, built: Built, data: bytes) -> Built:
         final = built.path
