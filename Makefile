@@ -26,7 +26,7 @@ demo: $(STAMP) bytecode  ## build the sample issue into build/2011-q1/
 
 test: $(STAMP) bytecode  ## the whole test suite (the browser test must run, not skip)
 	sh scripts/test-deps.sh
-	NEWSLETTER_REQUIRE_BROWSER=1 $(BIN)/pytest -q -n 2
+	NEWSLETTER_REQUIRE_BROWSER=1 $(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)     ## ruff, configured in pyproject.toml
 	$(BIN)/ruff check src tests scripts

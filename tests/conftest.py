@@ -130,5 +130,24 @@ articles:
 """
 
 
+def pytest_collection_modifyitems(items):
+    """Under ``make test`` (two workers, ``--dist loadgroup``) the tests sharing a module's
+    ``built`` fixture run on one worker, which then builds once what the fixture builds;
+    spread freely, it was built on both. test_corpus's fixture builds each corpus issue on
+    demand: its tests are grouped by issue (the ``name`` parameter, or the one issue a test
+    asks ``built("<name>")`` for), so the issues still spread over both workers."""
+    import inspect
+
+    for item in items:
+        definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        if "built" not in definitions or definitions["built"][-1].scope != "module":
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = [params["name"]] if "name" in params else sorted(set(
+            re.findall(r'built\("([^"]+)"\)', inspect.getsource(item.function))))
+        group = names[0] if len(names) == 1 else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 # The mail tests' fixtures (a real SMTP server on loopback, a small built issue).
 from .mail_support import built_issue, issue, smtp_server  # noqa: E402, F401
