@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import shutil
 
@@ -200,3 +201,51 @@ def test_a_first_build_lays_out_its_search_and_writes_only_the_chosen_fit(
     assert all(write for _, write in calls) and len(calls) >= 2
     assert alone.outputs["email"].path.read_bytes() == \
         both.outputs["email"].path.read_bytes()
+
+
+def test_a_build_composes_each_document_once_and_every_render_gets_its_own_html(
+        make_issue, tmp_path, monkeypatch):
+    """The fit search's renders differ mostly in style: a render whose edition and fit
+    carry the same document as an earlier one's takes that HTML with its own CSS put in —
+    exactly the HTML a compose of its own would give (checked here for every render of a
+    first build of the sample, whose search tries several fit levels and repairs)."""
+    from newsletter_pdf.compose import compose_html
+    from newsletter_pdf.errors import Problems
+
+    from .conftest import SAMPLE
+
+    calls, composed = [], []
+    compose, bounded = build_module._compose, build_module.compose_bounded
+
+    def spy(name, manifest, checked, problems, edition):
+        html = compose(name, manifest, checked, problems, edition)
+        calls.append((manifest, checked, copy.copy(edition), html))
+        return html
+
+    def counted(*args, **kwargs):
+        composed.append(1)
+        return bounded(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "_compose", spy)
+    monkeypatch.setattr(build_module, "compose_bounded", counted)
+    build_module.build_issue(SAMPLE, out_dir=tmp_path / "out", editions=("print", "email"),
+                             preflight=False, fresh=True)
+    assert len(calls) >= 5 and len(composed) < len(calls)
+    for manifest, checked, edition, html in calls:
+        assert html == compose_html(manifest, checked.articles, checked.layout, Problems(),
+                                    edition, checked.allow_html)
+
+
+def test_every_placement_compose_reads_is_a_document_change():
+    """build._compose reuses a document's HTML for another fit with the same document
+    changes (compose.document_changes): every placement line compose reads must be one."""
+    import inspect
+    import re
+
+    from newsletter_pdf import compose
+
+    source = inspect.getsource(compose)
+    changes = inspect.getsource(compose.document_changes)
+    read = set(re.findall(r"placements\.(read\w*)\(", source))
+    assert read == set(re.findall(r"placements\.(read\w*)\(", changes))
+    assert read >= {"read", "read_quotes", "read_spans", "read_pulls"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import os
 import threading
@@ -18,7 +19,7 @@ from . import layoutmemo
 from .articles import Article, read_articles, with_article_images
 from .atomic import write_atomically
 from .buildphotos import BuildPhotos
-from .compose import check_fonts, compose_bounded
+from .compose import check_fonts, compose_bounded, document_changes
 from .editions import (
     EDITIONS,
     PDF_EDITIONS,
@@ -157,6 +158,7 @@ def build_issue(target: Path, out_dir: Path | None = None,
         if _photos[0] is not None:
             _photos[0].close()
         _photos[0] = None
+        _composed[0] = None
         _drop_kept()
         if own and _host[0] is not None:
             _host[0].close()
@@ -168,6 +170,8 @@ _reporter: list[Reporter] = [silent()]
 #: The editions and photos of the build in progress (see buildphotos.py); None outside a
 #: build (a caller of _prepare between builds gets its own preparation).
 _photos: list[BuildPhotos | None] = [None]
+#: The HTML composed in the build in progress, by document structure (see _compose).
+_composed: list[dict | None] = [None]
 
 
 def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_html,
@@ -214,6 +218,7 @@ def _build(target, out_dir, editions, strict, allow_remote, preflight, allow_htm
     results: dict[str, tuple] = {}
     pdf_names = [k.name for k in kinds if k.is_pdf]
     _photos[0] = BuildPhotos(pdf_names, manifest, checked.layout, out, reporter, _host[0])
+    _composed[0] = {}
     pdf_paths = {n: out / REGISTRY[n].output_name(manifest) for n in REGISTRY
                  if REGISTRY[n].is_pdf}
     # The other editions' slow preparation (the web edition's WebP photos and font
@@ -719,8 +724,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     edition = with_fit_photos(name, edition, manifest, checked.layout, checked.articles, out)
     reporter = _reporter[0]
     with reporter.stage(f"compose ({name})"):
-        html = compose_bounded(manifest, checked.articles, checked.layout, problems, edition,
-                               allow_html=checked.allow_html, time_limit=checked.time_limit)
+        html = _compose(name, manifest, checked, problems, edition)
     roots = [manifest.folder, *checked.layout.roots, *edition.roots]
     with reporter.stage(f"lay out and write ({name})"):
         try:
@@ -745,6 +749,36 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
                                                     edition, rendered.pages, problems)
     rendered.sources = edition.sources
     return rendered
+
+
+#: What an edition holds for the build's bookkeeping, never for the templates.
+_BOOKKEEPING = {"extra_css", "sources", "stand_ins", "unsettled"}
+
+
+def _compose(name: str, manifest: Manifest, checked, problems: Problems, edition) -> str:
+    """The edition's HTML (compose_bounded), composed once per document structure in a
+    build: the fit search's renders differ mostly in style alone (a fit level, tighter
+    spacing), and a compose is a child process and a tenth of a second before each round.
+    Two renders share a document when their editions are the same but for the fit's CSS
+    and that CSS makes the same changes to the document (compose.document_changes); the
+    later one takes the earlier's HTML with its own CSS put in place of the other's."""
+    css = edition.extra_css
+    key = (name, tuple((f.name, repr(getattr(edition, f.name)))
+                       for f in dataclasses.fields(edition) if f.name not in _BOOKKEEPING),
+           repr(document_changes(css)))
+    store = _composed[0]
+    known = store.get(key) if store is not None and css else None
+    if known is not None and known[0].count(known[1]) == 1:
+        html, composed_with, found = known
+        problems.items.extend(found)
+        return html.replace(composed_with, css)
+    found = Problems()
+    html = compose_bounded(manifest, checked.articles, checked.layout, found, edition,
+                           allow_html=checked.allow_html, time_limit=checked.time_limit)
+    problems.items.extend(found.items)
+    if store is not None and css and html.count(css) == 1:  # (a CSS found once can be swapped)
+        store.setdefault(key, (html, css, list(found.items)))
+    return html
 
 
 def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:

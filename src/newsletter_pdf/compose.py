@@ -107,6 +107,17 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
 _SOURCE = re.compile(r'(<img\b[^>]*?\bsrc=")(file:[^"]*)(")')
 
 
+def document_changes(css: str) -> tuple:
+    """Everything the fit's CSS changes in the document itself, not only in its style: each
+    placement line issue_context reads (photos moved or run across, fill quotes, items
+    pulled up). Two editions alike but for a fit with the same changes compose to the same
+    HTML but for that CSS (build._compose reuses it). A new placement that compose reads
+    must be added here (a test holds the two lists together)."""
+    return (sorted(placements.read(css).items()),
+            sorted((k, tuple(v)) for k, v in placements.read_quotes(css).items()),
+            sorted(placements.read_spans(css)), placements.read_pulls(css))
+
+
 def prepared_sources(markup: str, edition: Edition | None) -> str:
     """``markup`` with every image the articles' text shows (its original, a ``file:``
     URL) replaced by the edition's prepared copy (see articles.with_article_images)."""
