@@ -192,3 +192,54 @@ def test_font_subsets_keep_every_feature_and_drop_what_a_subset_breaks():
     cut = TTFont(io.BytesIO(_subset(charis, "Quarterly")))
     assert not {"Silt", "Silf", "Glat", "Gloc", "Feat", "Sill"} & set(cut.keys())
     assert _subset(arabic, "مرحبا بكم") == data
+
+
+@pytest.mark.parametrize("language", ["en", "en-US"])
+def test_headings_the_manifest_leaves_to_the_layout_get_the_layouts_words(
+        make_issue, tmp_path, language):
+    """Neither contents.title nor back_page.contact.title given: the web page heads them
+    with the word table's words, never "None" (a user found "NONE" over the contents)."""
+    from .conftest import DEFAULT_MANIFEST
+
+    manifest = DEFAULT_MANIFEST.replace("  period:", f"  language: {language}\n  period:") + (
+        "back_page:\n  contact:\n    people:\n      - name: Ann Lee\n"
+        "        email: ann@example.org\n")
+    folder = make_issue(manifest=manifest)
+    result = build_issue(folder, out_dir=tmp_path / "o", editions=("web",))
+    html = result.outputs["web"].path.read_text(encoding="utf-8")
+    page = Page(html)
+    assert [t for a, t in page.all("h2") if a.get("id") == "contents-title"] == ["In this issue"]
+    assert [t for _, t in page.all("h3")] == ["Contact us"]
+    assert [t for _, t in page.all("h2") if t == "About us · Contact"]
+    assert ">None<" not in html and '"None"' not in html
+    checks = {c.name: c for c in result.outputs["web"].preflight.checks}
+    assert checks["headings"].status == "ok"
+
+
+def test_the_web_pages_own_labels_are_in_the_issues_language(make_issue, tmp_path):
+    from .conftest import DEFAULT_MANIFEST
+
+    manifest = DEFAULT_MANIFEST.replace("  period:", "  language: fr\n  period:") + (
+        "back_page:\n  contact:\n    people:\n      - name: Ann Lee\n")
+    result = build_issue(make_issue(manifest=manifest), out_dir=tmp_path / "o",
+                         editions=("print", "web"))
+    page = Page(result.outputs["web"].path.read_text(encoding="utf-8"))
+    texts = {t for _, t in page.all("h2")} | {t for _, t in page.all("h3")}
+    assert {"Dans ce numéro", "Télécharger", "Qui sommes-nous · Contact",
+            "Nous contacter"} <= texts
+    assert [t for a, t in page.all("a") if a.get("class") == "skip"] == ["Aller aux articles"]
+    assert [t for a, t in page.all("a") if a.get("type") == "application/pdf"] == [
+        "PDF pour l'imprimeur"]
+
+
+def test_the_web_check_fails_a_heading_or_label_that_reads_none(tmp_path):
+    from newsletter_pdf.webcheck import check_site
+
+    (tmp_path / "index.html").write_text(
+        "<!DOCTYPE html><html><body><h1>Title</h1><nav aria-label=\"None\"><h2 id=\"c\">"
+        "None</h2></nav><h3> </h3><h2>A real <em>heading</em></h2></body></html>",
+        encoding="utf-8")
+    check = {c.name: c for c in check_site(tmp_path, 10**7).checks}["headings"]
+    assert check.status == "fail"
+    assert check.detail == ("<h2> 'None', <h3> '', <nav aria-label='None'>: a label the "
+                            "layout left unset (its word table or template)")

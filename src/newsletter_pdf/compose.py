@@ -200,7 +200,10 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
                  "teasers": teasers}
     words = load_words(layout, manifest.issue.language, manifest.words, problems,
                        manifest.path)
+    # Every heading the manifest may leave to the layout gets its words here, once, so
+    # that no template (PDF or web) can print an unset title as "None".
     contents = manifest.contents or _default_contents()
+    contents = dataclasses.replace(contents, title=contents.title or words["in_this_issue"])
     label = issue_label(manifest, words)
     context = {
         "words": words, "issue_label": label,
@@ -219,7 +222,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
         "logo": _optional_url(manifest.newsletter.logo, edition),
         "logo_on_dark": _optional_url(manifest.newsletter.logo_on_dark or
                                       manifest.newsletter.logo, edition),
-        "back": _back_page(manifest, md, problems, inline),
+        "back": _back_page(manifest, md, problems, inline, words),
         "footer_contact": manifest.footer.contact_line if manifest.footer else "",
         "stylesheets": [p.as_uri() for p in layout.stylesheet_paths()],
         "head_css": Markup(_head_css(manifest, layout, edition) + _digits_css(words)),
@@ -483,7 +486,8 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
-def _back_page(manifest: Manifest, md, problems: Problems, inline) -> dict | None:
+def _back_page(manifest: Manifest, md, problems: Problems, inline,
+               words: dict) -> dict | None:
     back = manifest.back_page
     if back is None:
         return None
@@ -501,7 +505,9 @@ def _back_page(manifest: Manifest, md, problems: Problems, inline) -> dict | Non
             title = section.title
             blocks = render_blocks(md, section.text or "", 1, manifest.path, problems)
         sections.append({"title": inline(title), "html": Markup("".join(b.html for b in blocks))})
-    return {"sections": sections, "contact": back.contact, "credits": back.credits}
+    contact = back.contact and dataclasses.replace(
+        back.contact, title=back.contact.title or words["contact_us"])
+    return {"sections": sections, "contact": contact, "credits": back.credits}
 
 
 def brand_colours(manifest: Manifest, layout: Layout) -> dict[str, str]:

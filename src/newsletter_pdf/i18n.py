@@ -19,6 +19,8 @@ from .schema import load_yaml
 #: Every key a table may have; a value other than a string (or 12 months) is refused.
 KEYS = {"volume", "issue", "in_this_issue", "notes", "contact_us",
         "about_contact", "cover", "months", "digits",
+        # The web edition's own labels (its skip link, its downloads list).
+        "web_skip", "web_download", "web_pdf_email", "web_pdf_print",
         # The email's fixed words; {name}, {newsletter}… are filled in by the templates.
         "email_greeting", "email_greeting_anonymous", "email_attached", "email_linked",
         "email_read_online", "email_download_pdf", "email_regards", "email_why",
@@ -38,7 +40,10 @@ def _tables(layout, tag: str) -> list[Path]:
 def load_words(layout, tag: str, overrides: dict | None, problems: Problems,
                manifest_path: Path | None = None) -> dict:
     """The merged word table for language ``tag`` (see the module docstring)."""
-    words: dict = {}
+    # The built-in English table first: a layout of one's own without an ``en`` table
+    # still has a word for every label (a template never prints an empty or "None"
+    # heading for a key its tables forgot).
+    words: dict = dict(_builtin_english())
     for path in reversed(_tables(layout, tag)):  # least specific first, then overwrite
         if not path.is_file():
             continue
@@ -50,6 +55,20 @@ def load_words(layout, tag: str, overrides: dict | None, problems: Problems,
         words.update(_valid(table, path, problems))
     words.update(_valid(overrides or {}, manifest_path, problems, key_prefix="words."))
     return words
+
+
+_ENGLISH: dict = {}
+
+
+def _builtin_english() -> dict:
+    """The built-in layout's English table, read once (it ships with the package)."""
+    if not _ENGLISH:
+        from .layouts import data_dir
+
+        path = data_dir("layouts") / "newsletter" / "i18n" / "en.yaml"
+        _ENGLISH.update(_valid(load_yaml(path.read_text(encoding="utf-8")) or {}, path,
+                               Problems()))
+    return _ENGLISH
 
 
 def _valid(table: dict, path: Path | None, problems: Problems, key_prefix: str = "") -> dict:

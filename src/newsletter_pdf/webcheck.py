@@ -13,6 +13,9 @@ from .preflight import Check, Report
 FETCHING = {("img", "src"), ("img", "srcset"), ("source", "srcset"), ("link", "href"),
             ("script", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src"),
             ("embed", "src"), ("object", "data"), ("video", "poster")}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+#: What a heading or label reads when a template printed a value nobody set.
+UNFILLED = {"", "None", "none", "null", "undefined", "NaN"}
 
 
 class _Refs(HTMLParser):
@@ -24,9 +27,16 @@ class _Refs(HTMLParser):
         self.scripts = 0
         self.h1 = 0
         self.images_without_alt = 0
+        self.headings: list[tuple[str, str]] = []  # (tag, text) of every h1–h6
+        self.labels: list[tuple[str, str]] = []  # (tag, aria-label) of every labelled element
+        self._open: list[tuple[str, list[str]]] = []  # headings being read
 
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
+        if tag in HEADINGS:
+            self._open.append((tag, []))
+        if "aria-label" in values:
+            self.labels.append((tag, values["aria-label"] or ""))
         if "id" in values:
             self.ids.add(values["id"])
         if tag == "script":
@@ -42,6 +52,22 @@ class _Refs(HTMLParser):
                 self.fetches += refs
             if tag == "a" and name == "href" and value:
                 self.anchors.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in HEADINGS and self._open and self._open[-1][0] == tag:
+            name, parts = self._open.pop()
+            self.headings.append((name, " ".join("".join(parts).split())))
+
+    def handle_data(self, data):
+        for _, parts in self._open:
+            parts.append(data)
+
+    def unfilled(self) -> list[str]:
+        """Headings and labels that read as a value the layout forgot to fill: empty, or
+        a programming language's word for nothing ("None", "undefined")."""
+        found = [f"<{tag}> {text!r}" for tag, text in self.headings if text in UNFILLED]
+        return found + [f"<{tag} aria-label={text!r}>" for tag, text in self.labels
+                        if text in UNFILLED]
 
 
 def site_refs(index: Path) -> _Refs:
@@ -77,6 +103,11 @@ def check_site(folder: Path, budget_bytes: int) -> Report:
                                f"{refs.scripts} scripts"))
     report.checks.append(Check("one h1", "ok" if refs.h1 == 1 else "fail",
                                f"{refs.h1} h1 elements"))
+    unfilled = refs.unfilled()
+    report.checks.append(Check(
+        "headings", "fail" if unfilled else "ok",
+        (", ".join(unfilled) + ": a label the layout left unset (its word table or template)")
+        if unfilled else f"{len(refs.headings)} headings, every one with words"))
     report.checks.append(Check("alt texts", "fail" if refs.images_without_alt else "ok",
                                f"{refs.images_without_alt} images without alt"))
     report.checks.append(Check(
