@@ -234,8 +234,29 @@ def test_a_copy_prepared_too_small_does_not_blame_the_original(tmp_path):
     result = build_issue(folder, out_dir=tmp_path / "out", editions=("print",))
     warnings = photo_warnings(result, folder)
     assert "photos/c.jpg: warning: c.jpg prints at 176 ppi on page 3 although its original " \
-        "allows 705 ppi: the layout places it 87 mm wide but prepared its copy for 40 mm " \
-        "— the layout's fault, not the photo's: its layout.yaml must allow at least 87 mm " \
-        "(options.image_widths_mm)" in warnings
+        "allows 705 ppi: the layout sets it 87 mm wide but has its copy made for 40 mm. " \
+        "Nothing to change in the photo or the issue; for the layout's author: its " \
+        "layout.yaml must allow 87 mm for column photos (options.image_widths_mm.column; " \
+        "with a built-in layout, report it as a bug)" in warnings
     assert [w.split(":")[0] for w in warnings] == [f"photos/{n}.jpg" for n in "ebcd"]
     assert not any("larger original" in w for w in warnings)
+
+
+def test_us_letter_photos_are_prepared_for_letters_wider_page(tmp_path):
+    """US Letter is 5.9 mm wider than A4: its text measure, its columns and its cover (with
+    1/8 in of bleed) are wider, and the built-in layout prepares the copies for them — no
+    "layout's fault" warning, which an editor using the built-in layout could not act on,
+    and every photo prints at 300 ppi or more."""
+    folder = write_issue(tmp_path / "issue", {
+        "cover.jpg": (3000, 2250), "a.jpg": (3000, 2000), "b.jpg": (1600, 1067),
+        "c.jpg": (1600, 1067), "d.jpg": (1600, 1067), "e.jpg": (1600, 1067)})
+    manifest = folder / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "  period:", "  page_size: Letter\n  period:"), encoding="utf-8")
+    result = build_issue(folder, out_dir=tmp_path / "out", editions=("print",))
+    assert photo_warnings(result, folder) == []
+    images = placed(result.outputs["print"].path)
+    widths = sorted({mm for _, _, mm, _ in images})
+    assert widths == [89, 185, 222]  # the columns, the measure, the cover with its bleed
+    for _, pixels, mm, _ in images:
+        assert pixels / (mm / 25.4) >= 299, (pixels, mm)

@@ -197,9 +197,10 @@ def test_a_copy_a_rounding_short_of_the_wanted_ppi_is_not_named(monkeypatch):
     monkeypatch.setattr(photocheck, "placements", lambda *_: [short])
     assert [p.message for p in photocheck.resolution_problems(Path("x.pdf"), {}, 300, 150)] \
         == ["portrait.jpg prints at 273 ppi on page 5 although its original allows 462 ppi: "
-            "the layout places it 70 × 110 mm but prepared its copy for 70 × 100 mm — the "
-            "layout's fault, not the photo's: its layout.yaml must allow at least "
-            "70 × 110 mm (options.image_widths_mm)"]
+            "the layout sets it 70 × 110 mm but has its copy made for 70 × 100 mm. Nothing "
+            "to change in the photo or the issue; for the layout's author: its layout.yaml "
+            "must allow column photos 110 mm tall (options.image_widths_mm.column_height; "
+            "with a built-in layout, report it as a bug)"]
 
 
 def test_the_files_are_named_for_the_quarter_the_period_says(built):

@@ -322,7 +322,7 @@ def _tallest_column_photo(manifest: Manifest, layout: Layout):
     from .editions.print import print_settings
     from .photocheck import original_size
 
-    widths = image_widths(layout)
+    widths = image_widths(layout, manifest.issue.page_size)
     ppi = print_settings(manifest).min_ppi
     known: dict[Path, int] = {}
 

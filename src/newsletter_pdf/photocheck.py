@@ -218,17 +218,28 @@ def _original_too_small(placed: Placement, min_ppi: int, error_ppi: int) -> str:
 def _copy_too_small(placed: Placement) -> str:
     """The warning for a photo whose original is sharp enough but whose prepared copy is
     smaller than the layout sets it: the layout's fault (its image_widths_mm), said in
-    the dimension that is short."""
+    the dimension that is short, with the key its author raises — and said to be for the
+    layout's author, so the issue's editor knows there is nothing for them to change."""
     source = placed.source
     wide = placed.width_mm >= source.prepared_mm + 0.5
     if wide:
         sizes = f"{placed.width_mm:.0f} mm wide", f"{source.prepared_mm:.0f} mm"
+        need = f"{math.ceil(placed.width_mm - 0.5)} mm for {_KEY_WORDS[source.placement]}"
+        key = source.placement
     else:  # as wide as prepared for, but taller (a column photo set taller than its cap)
         tall = source.prepared_mm * source.height / source.width
         sizes = (f"{placed.width_mm:.0f} × {placed.height_mm:.0f} mm",
                  f"{source.prepared_mm:.0f} × {tall:.0f} mm")
+        need = f"column photos {math.ceil(placed.height_mm - 0.5)} mm tall"
+        key = "column_height"
     return (f"{source.path.name} prints at {placed.copy_ppi:.0f} ppi on page {placed.page} "
-            f"although its original allows {placed.ppi:.0f} ppi: the layout places it "
-            f"{sizes[0]} but prepared its copy for {sizes[1]} — the layout's fault, not the "
-            f"photo's: its layout.yaml must allow at least {sizes[0].removesuffix(' wide')} "
-            "(options.image_widths_mm)")
+            f"although its original allows {placed.ppi:.0f} ppi: the layout sets it "
+            f"{sizes[0]} but has its copy made for {sizes[1]}. Nothing to change in the "
+            f"photo or the issue; for the layout's author: its layout.yaml must allow "
+            f"{need} (options.image_widths_mm.{key}; with a built-in layout, report it "
+            "as a bug)")
+
+
+#: What each placement's width is, in the layout-author warning above.
+_KEY_WORDS = {"column": "column photos", "span": "photos across the columns",
+              "cover": "the cover", "logo": "the logo"}

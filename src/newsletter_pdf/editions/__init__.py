@@ -83,7 +83,7 @@ def plan_edition(name: str, manifest: Manifest, layout: Layout, out_dir: Path,
 
 def photo_targets(names, manifest: Manifest, layout: Layout) -> dict[Path, list]:
     """Each raster photo of the issue and what the editions ``names`` prepare it for."""
-    widths = image_widths(layout)
+    widths = image_widths(layout, manifest.issue.page_size)
     targets: dict[Path, list] = {}
     for name in names:
         kind = get_edition(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +23,29 @@ if TYPE_CHECKING:  # the stages load on first use: `newsletter --help` stays fas
     from ..manifest import Manifest
 
 
-def image_widths(layout: Layout) -> dict[str, float]:
-    """The largest width (mm) the layout gives each placement; the layout can say."""
+#: How much wider each placement is on US Letter (215.9 mm) than on A4 (210 mm), the
+#: page the widths are given for: the margins stay, so the text measure grows by the
+#: 5.9 mm and each of the two columns by half of it; the cover fills the page and its
+#: bleed (1/8 in a side on Letter instead of 3 mm).
+LETTER_EXTRA_MM = {"cover": 215.9 + 2 * 3.175 - 216.0, "top": 5.9, "span": 5.9,
+                   "column": 2.95}
+
+
+def image_widths(layout: Layout, page_size: str = "A4") -> dict[str, float]:
+    """The largest width (mm) the layout gives each placement on ``page_size``; the layout
+    can say (``options.image_widths_mm``, for A4; a ``Letter:`` mapping inside it for
+    Letter, else the A4 widths widened by :data:`LETTER_EXTRA_MM`)."""
     # logo_height: the cover sets the logo by its height (cover.css, .masthead-logo), so a
     # wide logo is as wide as that height times its shape, often wider than "logo".
     defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
                 "logo_height": 17.0, "column_height": 70.0}
-    defaults.update(layout.options.get("image_widths_mm", {}) or {})
+    given = dict(layout.options.get("image_widths_mm", {}) or {})
+    per_size = {size: given.pop(size) for size in ("A4", "Letter") if size in given}
+    defaults.update(given)
+    if page_size == "Letter":
+        for key, extra in LETTER_EXTRA_MM.items():
+            defaults[key] = math.ceil(defaults[key] + extra)
+    defaults.update(per_size.get(page_size) or {})
     # The loosest fit levels let column photos stand taller than the designed cap (the
     # ladder's --photo-cap): a photo is prepared for the tallest any level can set it, or a
     # portrait photo fitted at a loose level prints under the wanted ppi.
@@ -114,7 +131,7 @@ class PdfEdition:
         from ..images import image_references
         from . import photo_bases
 
-        widths = image_widths(layout)
+        widths = image_widths(layout, manifest.issue.page_size)
         cache = cache_dir_for(out_dir)
         edition = Edition(name=self.name)
         self.configure(edition, manifest, layout, padding_pages)
@@ -205,7 +222,7 @@ def with_fit_photos(name: str, edition: Edition, manifest: Manifest, layout: Lay
     if not spans and not grows:
         return edition
     kind = get_edition(name)
-    widths = image_widths(layout)
+    widths = image_widths(layout, manifest.issue.page_size)
     tall = widths.get(kind.column_photo_height, widths["column_height"])
     wanted: dict[Path, float] = {}
     queue = list(articles)
