@@ -113,11 +113,16 @@ def read_pulls(css: str) -> list[tuple[str, str]]:
     return [(unquote(m[1]), unquote(m[2])) for m in _PULL.finditer(css or "")]
 
 
+def _after(paragraph: str) -> str:
+    """Where a placement puts an item, in words: paragraph 0 is before the first."""
+    return f"after paragraph {paragraph}" if int(paragraph) else "before the first paragraph"
+
+
 def describe(line: str) -> str | None:
     """A placement or growth line in the editor's words, or None if ``line`` is neither."""
     match = _LINE.fullmatch(line.strip())
     if match:
-        return f"moved photo {unquote(match[2])} after paragraph {match[3]}"
+        return f"moved photo {unquote(match[2])} {_after(match[3])}"
     match = _SPAN.fullmatch(line.strip())
     if match:
         return (f"ran photo {unquote(match[2])} across both columns (its original has the "
@@ -134,8 +139,8 @@ def describe(line: str) -> str | None:
         whose = ("its spare pull quote" if match[4] == "spare" else
                  "a sentence of its text (to choose the words, give the article a pull "
                  "quote with 'spare: true')")
-        return (f"set a pull quote from {unquote(match[6])} {where}after paragraph "
-                f"{match[2]}: “{unquote(match[5])}”, {whose}")
+        return (f"set a pull quote from {unquote(match[6])} {where}{_after(match[2])}: "
+                f"“{unquote(match[5])}”, {whose}")
     match = _GROW.match(line.strip())
     if match:
         grown = [part.split(" ") for part in match[1].split(", ")]

@@ -586,10 +586,13 @@ def over_budget(rendered, budget: int | None) -> str | None:
         extra = _past_budget(rendered, budget)
         lines = sum(1 for item in extra if item.kind == "line")
         photos = sum(1 for item in extra if item.kind == "photo")
-        more = f" and {photos} photo(s)" if photos else ""
+        # What runs past the budget: cutting it, or as much height in any mix, fits.
+        cut = (f"{lines} lines of text and {photos} photo{'s' if photos > 1 else ''} (or "
+               "the same height in text or photos, in any mix)" if photos else
+               f"{lines} lines of text (or a photo of about that height)")
         return (f"the issue needs {pages} pages, {pages - budget} over its budget of "
-                f"{budget}, even with the tightest fit: cut about {lines} lines{more}, or "
-                f"drop a photo, or raise issue.pages")
+                f"{budget}, even with the tightest fit: cut about {cut}, or raise "
+                f"issue.pages to {pages}")
     return (f"the issue fills {pages} pages, {budget - pages} under its budget of {budget}, "
             f"even with the loosest fit: add about {under_budget_lines(rendered, budget)} "
             f"lines of text or a photo, or lower issue.pages (a blank Notes page fills the "

@@ -78,7 +78,8 @@ def fill(pages: PageMap, settings: dict):
                         f"under-filled column: column {column + 1} holds "
                         f"{round(100 * height / tallest)}% of what the column beside it "
                         f"holds", "the layout moves a photo beside it to another "
-                        "paragraph; else place it elsewhere ('after:') or make it smaller",
+                        "paragraph; else set it after another paragraph ('after: N' on the "
+                        "photo) or add text to the article",
                         data={"column": column, "kind": "column", "photos": photos,
                               "quotes": _column_quotes(pages, page, columns[column])},
                         weight=(least_column - height / tallest) / least_column)
@@ -111,8 +112,9 @@ def _empty_beside(pages: PageMap, page, columns: dict, least_column: float):
     yield Finding(
         "fill", page.number, items[0].article,
         f"under-filled column: column {empty + 1} is empty beside column {column + 1}",
-        "the layout moves a photo in it to another paragraph; else place it elsewhere "
-        "('after:') or make it smaller", item=f"column {empty + 1}",
+        "the layout moves a photo in it to another paragraph; else set it after another "
+        "paragraph ('after: N' on the photo) or add text to the article",
+        item=f"column {empty + 1}",
         data={"column": empty, "kind": "column", "photos": photos,
               "quotes": _column_quotes(pages, page, items)},
         weight=1.0)

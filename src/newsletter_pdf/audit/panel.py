@@ -23,8 +23,11 @@ def panel(pages: PageMap, settings: dict):
         if over_px:
             message = (f"{what} is too small for its text: it runs {over_px * 0.2646:.1f} "
                        f"mm past its foot (“{words}”)")
-        else:
+        elif words:
             message = (f"{what} is too small for its text: the rest (from “{words}”) is set "
                        f"at the top of page {page + 1}, over what is there")
+        else:  # its text fits; the box itself (its padding, an empty block) runs over
+            message = (f"{what} runs over its page: its text fits, but its foot (padding, "
+                       f"no words) is set at the top of page {page + 1}, over what is there")
         yield Finding("panel", page, None, message,
                       ADVICE.get(name, "shorten its text"), item=name, data={"kind": name})

@@ -27,7 +27,7 @@ def separated(pages: PageMap, settings: dict):
                 "separated", page.number, item.article,
                 f"{WHAT[item.kind]}{name} is {where}",
                 "the layout moves it to an earlier paragraph or shrinks it; else place it "
-                "earlier ('after:'), make it smaller or drop it",
+                "earlier ('after: N' on it) or drop it",
                 item=item.name, selector=item.selector,
                 data={"kind": item.kind, "alone": alone,
                       "photos": [(item.article, item.name, item.after)]
