@@ -179,6 +179,16 @@ def test_a_full_build_with_every_field_hostile(make_issue, tmp_path, allow_html)
     text = " ".join(NASTY[:13])
     folder = make_issue(files={"recipients.csv": "email,name\nann@example.org,Ann\n"})
     write_issue(folder, text)
+    # The back page holds one hostile contact and one hostile credit: with every field of
+    # it this long, the contact panel would leave no room for the sections above it (an
+    # error of its own, tested in test_back_page.py) and no PDF would be written to look
+    # at; every back-page field is hostile in the composition tests above.
+    manifest = yaml.safe_load((folder / "issue.yaml").read_text(encoding="utf-8"))
+    back = manifest["back_page"]
+    back["sections"] = [{"title": "About us", "text": text}]
+    back["contact"] = {"title": "Contact", "people": [{"name": text, "email": text}]}
+    back["credits"] = [{"role": "Editor", "name": text}]
+    (folder / "issue.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
     out = tmp_path / "out"
     result = build(folder, out, preflight=True, allow_html=allow_html)
     [pdf_path] = pdfs(out)

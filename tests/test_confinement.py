@@ -278,7 +278,8 @@ def test_raw_html_escaped_by_default_and_secret_absent(planted, tmp_path):
     checked = check_issue(folder)
     warnings = [str(w).replace(str(folder) + "/", "") for w in checked.warnings]
     assert "articles/news.md:7: warning: raw HTML is not allowed in articles and is " \
-        "printed as text; use Markdown instead" in warnings
+        "printed as text; use Markdown instead, or build with --allow-html to let a safe " \
+        "subset through" in warnings
     build(folder, tmp_path / "out")
     [pdf] = pdfs(tmp_path / "out")
     assert_secret_absent(pdf)

@@ -477,12 +477,15 @@ def split_front_matter(text: str, path: Path, problems: Problems, root: Path | N
 
 def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
                   problems: Problems, *, allow_html: bool = False,
-                  root: Path | None = None) -> list[Block]:
+                  root: Path | None = None, where: str = "articles",
+                  image_url=None, html_images: bool = True) -> list[Block]:
     """Render Markdown to a list of top-level HTML blocks, each with its source line.
 
-    Raw HTML is escaped (with a warning) unless ``allow_html``, when each block is
-    sanitised. Images are resolved relative to ``path`` and confined to ``root``
-    (default: the issue folder holding ``path``).
+    Raw HTML is escaped (with a warning saying it is not allowed in ``where``) unless
+    ``allow_html``, when each block is sanitised. Images are resolved relative to ``path``
+    and confined to ``root`` (default: the issue folder holding ``path``); ``image_url``
+    (a function of the image's file) gives the URL of a file's prepared copy. Without
+    ``html_images``, raw HTML's ``<img>`` tags are left out (the caller says why).
     """
     root = root if root is not None else issue_root_of(path)
     try:
@@ -493,8 +496,10 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
         return []
     check_text_shape(tokens, first_line, path, problems)  # errors; the blocks still count
     if not allow_html:
-        _neutralise_raw_html(tokens, first_line, path, problems)
-    _resolve_images(tokens, first_line, path, root, problems)
+        _neutralise_raw_html(tokens, first_line, path, problems, where)
+    elif not html_images:
+        _drop_html_images(tokens)
+    prepared = _resolve_images(tokens, first_line, path, root, problems, image_url)
     _shift_headings(tokens)
     blocks: list[Block] = []
     start = 0
@@ -510,26 +515,57 @@ def render_blocks(md: MarkdownIt, body: str, first_line: int, path: Path,
             line = (opener.map[0] if opener.map else 0) + first_line
             if allow_html:
                 rendered = sanitise_html(rendered, path, line, root, problems)
+            # After the sanitiser, which would confine a prepared copy's address to the
+            # issue folder and drop it. (File URLs are percent-encoded: nothing to escape.)
+            for original, copy in prepared.items():
+                rendered = rendered.replace(f'src="{original}"', f'src="{copy}"')
             blocks.append(Block(breakable_addresses(rendered), tag, line, _plain(chunk)))
     return blocks
 
 
 def _neutralise_raw_html(tokens: list[Token], first_line: int, path: Path,
-                         problems: Problems) -> None:
-    """Turn raw HTML into visible text and warn, so nothing hidden reaches the PDF."""
+                         problems: Problems, where: str = "articles") -> None:
+    """Turn raw HTML into visible text and warn, so nothing hidden reaches the PDF: once
+    for each line holding a tag, at that line."""
+    lines: list[int] = []
     for token in tokens:
         if token.type == "html_block":
-            line = (token.map[0] if token.map else 0) + first_line
-            problems.warn("raw HTML is not allowed in articles and is printed as text; "
-                          "use Markdown instead", file=path, line=line)
+            lines.append((token.map[0] if token.map else 0) + first_line)
             token.type = "paragraph_html_as_text"
         if token.children:
-            for child in token.children:
+            for child, line in zip(token.children, child_lines(token, first_line)):
                 if child.type == "html_inline":
-                    line = (token.map[0] if token.map else 0) + first_line
-                    problems.warn("raw HTML is not allowed in articles and is printed as "
-                                  "text; use Markdown instead", file=path, line=line)
+                    lines.append(line)
                     child.type = "text"
+    for line in dict.fromkeys(lines):
+        problems.warn(f"raw HTML is not allowed in {where} and is printed as text; use "
+                      "Markdown instead, or build with --allow-html to let a safe subset "
+                      "through", file=path, line=line)
+
+
+_HTML_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
+
+def _drop_html_images(tokens: list[Token]) -> None:
+    """Take every ``<img>`` tag out of the raw HTML, before it is sanitised."""
+    for token in tokens:
+        if token.type == "html_block":
+            token.content = _HTML_IMG.sub("", token.content)
+        for child in token.children or []:
+            if child.type == "html_inline":
+                child.content = _HTML_IMG.sub("", child.content)
+
+
+def child_lines(token: Token, first_line: int) -> list[int]:
+    """The source line of each of an inline token's children: the block's first line, one
+    more after each line break inside it."""
+    line = (token.map[0] if token.map else 0) + first_line
+    lines = []
+    for child in token.children or []:
+        lines.append(line)
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+    return lines
 
 
 def _image_source(src: str, path: Path, root: Path) -> tuple[str | None, str | None, Path | None]:
@@ -575,15 +611,16 @@ def _display(path: Path) -> str:
 
 
 def _resolve_images(tokens: list[Token], first_line: int, path: Path, root: Path,
-                    problems: Problems) -> None:
-    """Markdown images: confine, check and point them at the real file."""
+                    problems: Problems, image_url=None) -> dict[str, str]:
+    """Markdown images: confine, check and point them at the real file; with
+    ``image_url``, the real file's URL -> its prepared copy's, to put in its place."""
     from .images import inspect_image
 
+    prepared: dict[str, str] = {}
     for token in tokens:
-        for child in token.children or []:
+        for child, line in zip(token.children or [], child_lines(token, first_line)):
             if child.type != "image":
                 continue
-            line = (token.map[0] if token.map else 0) + first_line
             src = child.attrGet("src") or ""
             url, problem, local = _image_source(str(src), path, root)
             if url is None:
@@ -598,6 +635,9 @@ def _resolve_images(tokens: list[Token], first_line: int, path: Path, root: Path
                 child.children = None
                 continue
             child.attrSet("src", url)
+            if image_url and local is not None:
+                prepared[url] = image_url(local)
+    return prepared
 
 
 # The opt-in raw HTML subset: formatting, lists, tables, links and images. Anything not

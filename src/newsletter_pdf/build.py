@@ -18,6 +18,7 @@ from pathlib import Path
 from . import layoutmemo
 from .articles import Article, read_articles, with_article_images
 from .atomic import write_atomically
+from .backpage import check_back_page
 from .buildphotos import BuildPhotos
 from .compose import check_fonts, compose_bounded, document_changes
 from .editions import (
@@ -101,6 +102,7 @@ def check_issue(target: Path, strict: bool = False, allow_html: bool = False,
     # Even with problems in the manifest, read what it names: every problem in one run.
     articles = read_articles(manifest, problems, allow_html=allow_html)
     manifest = with_article_images(manifest, articles)
+    check_back_page(manifest, problems, allow_html)
     verified = None
     if out_dir is not None:
         from .imageprep import cache_dir_for
@@ -743,6 +745,7 @@ def _render(manifest, checked, out, name, problems, allow_remote, edition=None,
     with reporter.stage(f"finish ({name})"):
         check_words(checked.articles, rendered.text, problems, manifest.issue.language,
                     checked.allow_html)
+        _check_back_page(rendered, checked, problems)
         if write:
             _photos_done()
             rendered.pdf = get_edition(name).finish(rendered.pdf, manifest, checked.layout,
@@ -779,6 +782,21 @@ def _compose(name: str, manifest: Manifest, checked, problems: Problems, edition
     if store is not None and css and html.count(css) == 1:  # (a CSS found once can be swapped)
         store.setdefault(key, (html, css, list(found.items)))
     return html
+
+
+def _check_back_page(rendered, checked: Checked, problems: Problems) -> None:
+    """The back page holds its sections, every word of them (backpage.py)."""
+    from . import backpage
+    from .articles import inline_renderer
+
+    manifest = checked.manifest
+    if manifest.back_page is None:
+        return
+    backpage.check_fit(rendered.back, manifest, problems,
+                       checked.layout.options.get("back_logos") if checked.layout else None)
+    backpage.check_words(manifest, rendered.text, problems,
+                         inline_renderer(manifest.issue.language, checked.allow_html),
+                         checked.allow_html)
 
 
 def _check_alt_texts(manifest: Manifest, problems: Problems) -> None:

@@ -25,8 +25,6 @@ from .articles import (
     breakable_addresses,
     inline_renderer,
     markdown_parser,
-    read_text,
-    render_blocks,
 )
 from .errors import Problems, RenderError
 from .fonts import font_families_css, font_files
@@ -222,7 +220,7 @@ def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,
         "logo": _optional_url(manifest.newsletter.logo, edition),
         "logo_on_dark": _optional_url(manifest.newsletter.logo_on_dark or
                                       manifest.newsletter.logo, edition),
-        "back": _back_page(manifest, md, problems, inline, words),
+        "back": _back_page(manifest, md, inline, words, layout, edition, allow_html),
         "footer_contact": manifest.footer.contact_line if manifest.footer else "",
         "stylesheets": [p.as_uri() for p in layout.stylesheet_paths()],
         "head_css": Markup(_head_css(manifest, layout, edition) + _digits_css(words)),
@@ -486,28 +484,19 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
-def _back_page(manifest: Manifest, md, problems: Problems, inline,
-               words: dict) -> dict | None:
-    back = manifest.back_page
-    if back is None:
-        return None
-    sections = []
-    for section in back.sections:
-        if section.file:
-            text = read_text(Path(section.file), problems)
-            if text is None:
-                continue
-            from .articles import split_front_matter
-            fm_node, body, line = split_front_matter(text, Path(section.file), problems)
-            title = section.title or (fm_node.title if fm_node else None)
-            blocks = render_blocks(md, body, line, Path(section.file), problems)
-        else:
-            title = section.title
-            blocks = render_blocks(md, section.text or "", 1, manifest.path, problems)
-        sections.append({"title": inline(title), "html": Markup("".join(b.html for b in blocks))})
-    contact = back.contact and dataclasses.replace(
-        back.contact, title=back.contact.title or words["contact_us"])
-    return {"sections": sections, "contact": contact, "credits": back.credits}
+def _back_page(manifest: Manifest, md, inline, words: dict, layout: Layout,
+               edition: Edition, allow_html: bool) -> dict | None:
+    """The back page's view (see backpage.py), its contact block headed in the layout's
+    words when the manifest leaves the heading unset."""
+    from .backpage import LOGO_SIZE, render_back_page
+
+    sizes = {**LOGO_SIZE, **(layout.options.get("back_logos") or {})}
+    back = render_back_page(manifest, md, inline, lambda path: _image_url(path, edition),
+                            sizes, allow_html)
+    if back and back["contact"]:
+        back["contact"] = dataclasses.replace(
+            back["contact"], title=back["contact"].title or words["contact_us"])
+    return back
 
 
 def brand_colours(manifest: Manifest, layout: Layout) -> dict[str, str]:

@@ -95,6 +95,10 @@ def image_references(manifest: Manifest) -> list[tuple[Path, str, Where | None]]
                          photo.where))
         for j, (path, where) in enumerate(spec.text_images):
             refs.append((Path(path), f"articles[{i}].text_images[{j}]", where))
+    if manifest.back_page is not None:  # the sponsors' logos in its sections' Markdown
+        from .backpage import back_page_images
+
+        refs += back_page_images(manifest)
     return refs
 
 

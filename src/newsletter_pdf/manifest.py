@@ -186,7 +186,8 @@ class Section:
     """A titled block of back-page text, from a Markdown file or inline."""
 
     title: str = field("heading")
-    file: FileRef | None = field("Markdown file with the text")
+    file: FileRef | None = field("Markdown file with the text; a paragraph of images "
+                                 "only, ![Name](logos/x.png) each, is a row of logos")
     text: str = field("the text itself (Markdown), instead of a file")
     where: Where | None = None
 

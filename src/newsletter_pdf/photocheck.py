@@ -183,6 +183,8 @@ _WHERE = {
     "cover": ("filling the cover and its bleed, it is set {mm} mm wide",
               "use a larger original"),
     "logo": ("the logo is {mm} mm wide on the cover", "use a larger logo file, or an SVG"),
+    "back_logo": ("the logo is {mm} mm wide on the back page",
+                  "use a larger logo file, or an SVG"),
     "span": ("it is set {mm} mm wide",
              "use a larger original, or set it in a column (placement: column)"),
     "column": ("it is set {mm} mm wide", "use a larger original"),
@@ -221,7 +223,8 @@ def _copy_too_small(placed: Placement) -> str:
     the dimension that is short, with the key its author raises — and said to be for the
     layout's author, so the issue's editor knows there is nothing for them to change."""
     source = placed.source
-    wide = placed.width_mm >= source.prepared_mm + 0.5
+    # only a column photo is prepared for a height (its cap); anything else for a width
+    wide = placed.width_mm >= source.prepared_mm + 0.5 or source.placement != "column"
     if wide:
         sizes = f"{placed.width_mm:.0f} mm wide", f"{source.prepared_mm:.0f} mm"
         need = f"{math.ceil(placed.width_mm - 0.5)} mm for {_KEY_WORDS[source.placement]}"
@@ -242,4 +245,4 @@ def _copy_too_small(placed: Placement) -> str:
 
 #: What each placement's width is, in the layout-author warning above.
 _KEY_WORDS = {"column": "column photos", "span": "photos across the columns",
-              "cover": "the cover", "logo": "the logo"}
+              "cover": "the cover", "logo": "the logo", "back_logo": "the back page's logos"}

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import backpage
 from .audit.pagemap import page_map
 from .bounded import NamedCall, hand_over, run_bounded, run_kept
 from .errors import Problems, RenderError
@@ -45,6 +46,7 @@ class Rendered:
     warnings: list[str] = field(default_factory=list)  # WeasyPrint's own log warnings
     text: str = ""  # the laid-out text, line by line (for the no-silent-loss check)
     layout: object | None = None  # audit.PageMap: what sits where on each page
+    back: dict = field(default_factory=dict)  # backpage.measure: does the back page fit
     #: A layout kept waiting in its child (``render_pdf(keep=True)``): :meth:`write` asks
     #: it for the PDF of this very layout, :meth:`drop` lets it go.
     kept: object | None = field(default=None, compare=False, repr=False)
@@ -157,10 +159,11 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
                                  **(pdf_options or {}))
         text = laid_out_text(document)
         layout = page_map(document, source.etree_element)
+        back = backpage.measure(document)
         if keep:  # the layout now; the PDF of it later, if the build asks (run_kept)
             hand_over(Rendered(pdf=b"", pages=len(document.pages),
                                refused=list(fetcher.refused), warnings=list(handler.messages),
-                               text=text, layout=layout))
+                               text=text, layout=layout, back=back))
         if (write or keep) and fetcher.stood_in:  # the photos' pixels, now
             if not standins.wait_for(fetcher.stood_in, deadline, photos_failed):
                 raise RenderError(_NO_PHOTOS)
@@ -187,7 +190,7 @@ def _render(html: str, base_dir: Path, roots: list[Path], allow_remote: bool,
             shutil.rmtree(folder, ignore_errors=True)
             font_config._folder = None
     return Rendered(pdf=pdf, pages=len(document.pages), refused=list(fetcher.refused),
-                    warnings=handler.messages, text=text, layout=layout)
+                    warnings=handler.messages, text=text, layout=layout, back=back)
 
 
 def _too_slow(limit: float) -> RenderError:

@@ -38,7 +38,11 @@ def image_widths(layout: Layout, page_size: str = "A4") -> dict[str, float]:
     # logo_height: the cover sets the logo by its height (cover.css, .masthead-logo), so a
     # wide logo is as wide as that height times its shape, often wider than "logo".
     defaults = {"cover": 216.0, "top": 180.0, "span": 180.0, "column": 87.0, "logo": 60.0,
-                "logo_height": 17.0, "column_height": 70.0}
+                "logo_height": 17.0, "column_height": 70.0,
+                # the back page's logos: as wide as the layout lets one be (backpage.py),
+                # with room (a copy exactly that wide prints a rounding under the ppi)
+                "back_logo": 1.25 * float((layout.options.get("back_logos") or {})
+                                          .get("max_width_mm", 40.0))}
     given = dict(layout.options.get("image_widths_mm", {}) or {})
     per_size = {size: given.pop(size) for size in ("A4", "Letter") if size in given}
     defaults.update(given)
@@ -351,13 +355,16 @@ def placed_width(manifest: Manifest, path: Path, key: str, widths: dict[str, flo
 def placement_of(manifest: Manifest, path: Path, key: str = "") -> str:
     """Where the layout places an image (a key of image_widths): ``logo``, ``cover``,
     ``span`` (across the columns: top and span photos) or ``column``. ``key``: the
-    manifest key naming it (see images.image_references); else the first that does."""
+    manifest key naming it (see images.image_references); else the first that does; and
+    ``back_logo``, a logo of a back-page section."""
     if not key:
         from ..images import image_references
 
         key = next((k for p, k, _ in image_references(manifest) if p == path), "")
     if ".text_images[" in key:
         return "column"  # set in the text's column, at most its width (articles.css)
+    if key.startswith("back_page."):  # a logo in a back-page section (backpage.py)
+        return "back_logo"
     return "logo" if "logo" in key else "cover" if key == "cover.image" else \
         _placement(manifest, path)
 
