@@ -143,18 +143,23 @@ def test_logos_are_prepared_like_the_cover_logo(logos_built):
     assert 'alt="Valley Credit Union"' in html
 
 
+def refused(folder, tmp_path) -> list[str]:
+    """The problems a build of ``folder`` stops with (relative to it); it writes no PDF."""
+    with pytest.raises(ValidationError) as info:
+        build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
+    assert not list((tmp_path / "out").glob("*.pdf"))
+    return [str(p).removeprefix(str(folder) + "/") for p in info.value.problems]
+
+
 def test_a_section_the_back_page_has_no_room_for_is_an_error_naming_its_file(
         make_issue, tmp_path):
     folder = back_issue(make_issue, sponsors(list(LOGOS) * 12))
-    with pytest.raises(ValidationError) as info:
-        build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
-    assert [str(p).removeprefix(str(folder) + "/") for p in info.value.problems] == [
+    assert refused(folder, tmp_path) == [
         "back/sponsors.md: the back page has no room for all of this section: it runs 181 mm "
         "past the space above the contact panel and onto a page of its own; cut about 42 "
         "line(s) of its text or 12 row(s) of its logos (16 mm a row), or move some of it "
         "into an article (or shorten the contact block and the credits below it). Nothing "
         "was written"]
-    assert not list((tmp_path / "out").glob("*.pdf"))
 
 
 def test_raw_html_in_a_back_page_section_is_reported_at_each_tags_line(make_issue):
@@ -215,9 +220,7 @@ def test_a_section_running_under_the_contact_panel_is_an_error_too(make_issue, t
     text = ("The league was founded by parents who wanted every child to play, and it still "
             "runs on their time and goodwill.")
     folder = back_issue(make_issue, "\n\n".join(f"Paragraph {i}: {text}" for i in range(21)))
-    with pytest.raises(ValidationError) as info:
-        build_issue(folder, out_dir=tmp_path / "out", editions=("email",))
-    assert [str(p).removeprefix(str(folder) + "/") for p in info.value.problems] == [
+    assert refused(folder, tmp_path) == [
         "back/sponsors.md: the back page has no room for all of this section: it runs 24 mm "
         "past the space above the contact panel; cut about 6 line(s) of its text, or move "
         "some of it into an article (or shorten the contact block and the credits below "

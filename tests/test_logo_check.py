@@ -6,7 +6,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from newsletter_pdf.build import check_issue
-from newsletter_pdf.logocheck import contrast, luminance
+from newsletter_pdf.contrast import contrast, luminance
 
 from .conftest import DEFAULT_MANIFEST
 

@@ -383,19 +383,26 @@ def with_article_images(manifest: Manifest, articles: list[Article]) -> Manifest
     return dataclasses.replace(manifest, articles=entries)
 
 
-_IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="(file:[^"]*)"')
+#: An image element whose source is a file (as the text's images are resolved): the
+#: element's start, the file URL, the closing quote.
+IMAGE_SOURCE = re.compile(r'(<img\b[^>]*?\bsrc=")(file:[^"]*)(")')
+
+
+def image_file(source: str) -> str:
+    """The local path of an image source as it stands in the HTML (``file:`` URL, escaped)."""
+    from urllib.request import url2pathname
+
+    return url2pathname(unquote(urlsplit(html.unescape(source)).path))
 
 
 def text_images(article: Article) -> tuple[tuple[Path, Where], ...]:
     """The local image files ``article``'s text shows, in order, each once, with the line
     of the block that first shows it."""
-    from urllib.request import url2pathname
-
     found: dict[Path, Where] = {}
     for block in article.blocks:
-        for src in _IMAGE_SOURCE.findall(block.html):
-            path = Path(url2pathname(unquote(urlsplit(html.unescape(src)).path)))
-            found.setdefault(path, Where(file=article.source, line=block.line))
+        for match in IMAGE_SOURCE.finditer(block.html):
+            found.setdefault(Path(image_file(match[2])),
+                             Where(file=article.source, line=block.line))
     return tuple(found.items())
 
 

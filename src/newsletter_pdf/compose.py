@@ -21,8 +21,10 @@ from markupsafe import Markup, escape
 
 from . import __version__, fillquote, placements
 from .articles import (
+    IMAGE_SOURCE,
     Article,
     breakable_addresses,
+    image_file,
     inline_renderer,
     markdown_parser,
 )
@@ -102,9 +104,6 @@ def compose_html(manifest: Manifest, articles: list[Article], layout: Layout,
     return prepared_sources(render_template(layout, "issue.html", context), edition)
 
 
-_SOURCE = re.compile(r'(<img\b[^>]*?\bsrc=")(file:[^"]*)(")')
-
-
 def document_changes(css: str) -> tuple:
     """Everything the fit's CSS changes in the document itself, not only in its style: each
     placement line issue_context reads (photos moved or run across, fill quotes, items
@@ -121,15 +120,12 @@ def prepared_sources(markup: str, edition: Edition | None) -> str:
     URL) replaced by the edition's prepared copy (see articles.with_article_images)."""
     if edition is None or not edition.image_urls:
         return markup
-    from urllib.parse import unquote, urlsplit
-    from urllib.request import url2pathname
 
     def swap(match: re.Match) -> str:
-        path = url2pathname(unquote(urlsplit(html.unescape(match[2])).path))
-        prepared = edition.image_urls.get(path)
+        prepared = edition.image_urls.get(image_file(match[2]))
         return match[1] + html.escape(prepared) + match[3] if prepared else match[0]
 
-    return _SOURCE.sub(swap, markup)
+    return IMAGE_SOURCE.sub(swap, markup)
 
 
 def issue_context(manifest: Manifest, articles: list[Article], layout: Layout,

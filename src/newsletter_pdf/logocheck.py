@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .contrast import contrast, luminance, relative_luminance
 from .errors import Problems
 from .layouts import Layout
 from .manifest import Manifest
@@ -47,25 +48,6 @@ def check_logo_on_band(manifest: Manifest, layout: Layout, problems: Problems) -
                   column=where.column if where else None, key=key)
 
 
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of ``#rrggbb`` (or ``#rgb``)."""
-    value = colour.lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
-    return _relative([int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)])
-
-
-def contrast(first: float, second: float) -> float:
-    """WCAG contrast ratio of two relative luminances (1 to 21)."""
-    light, dark = max(first, second), min(first, second)
-    return (light + 0.05) / (dark + 0.05)
-
-
-def _relative(rgb: list[float]) -> float:
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def _visible_luminance(path: Path) -> float | None:
     """The relative luminance of what the logo shows (None: nothing to judge it by)."""
     if path.suffix.lower() == ".svg":
@@ -87,6 +69,6 @@ def _raster_luminance(path: Path) -> float | None:
     pixels = small.tobytes()
     for r, g, b, a in zip(pixels[0::4], pixels[1::4], pixels[2::4], pixels[3::4]):
         if a:
-            total += a * _relative([r / 255, g / 255, b / 255])
+            total += a * relative_luminance([r / 255, g / 255, b / 255])
             weight += a
     return total / weight if weight else None

@@ -173,23 +173,14 @@ def _centering(focus: str | None) -> tuple[float, float]:
 def readable_on_white(hex_colour: str, ratio: float = 4.5) -> str:
     """``hex_colour`` darkened just enough for small text on white to reach ``ratio``
     (WCAG AA: 4.5:1); a brand colour that already does is returned as it is."""
-    value = hex_colour.lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
+    from .contrast import contrast, hex_rgb, relative_luminance
+
     try:
-        rgb = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        rgb = hex_rgb(hex_colour)
     except ValueError:
         return hex_colour
     for _ in range(40):
-        if 1.05 / (_luminance(rgb) + 0.05) >= ratio:
+        if contrast(1.0, relative_luminance(rgb)) >= ratio:
             break
         rgb = [c * 0.94 for c in rgb]
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
-
-
-def _luminance(rgb: list[float]) -> float:
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
